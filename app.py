@@ -1,0 +1,23 @@
+"""MLR Copilot entry point: `streamlit run app.py`.
+
+Navigation over the thin scripts in pages/ and the status sidebar; all logic lives in mlr/.
+"""
+
+import logging
+
+import streamlit as st
+
+from ui import sidebar
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="MLR Copilot", page_icon="🧪", layout="wide")
+
+navigation = st.navigation([
+    st.Page("pages/library.py", title="Library", icon="📚", default=True),
+    st.Page("pages/ideas.py", title="Ideas", icon="💡"),
+    st.Page("pages/plan.py", title="Plan", icon="📝"),
+    st.Page("pages/experiment.py", title="Experiment", icon="🧪"),
+])
+sidebar.render()
+navigation.run()

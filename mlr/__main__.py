@@ -1,0 +1,5 @@
+import sys
+
+from mlr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,37 @@
+"""Command line: ``python -m mlr <command>`` for scripting and headless lab machines.
+
+Each command lives in its own module with ``register(subparsers)``; the module sets
+``func(args, settings) -> int`` as the handler. Add a module name to ``COMMANDS`` to plug one in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from mlr.config import Settings
+
+COMMANDS = ["mlr.cli.status"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mlr", description="MLR Copilot: local research assistant.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(args, settings) or 0)

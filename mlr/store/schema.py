@@ -1,0 +1,127 @@
+"""Schema migrations of the research record, applied in order, each exactly once.
+
+A migration is ``(version, name, sql)``. Append new ones at the end with the next version
+number; never edit one that has shipped (existing records already applied it).
+Agent outputs are kept whole as JSON in ``data`` columns; relations and the fields the
+program filters on are real columns.
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "initial research record",
+        """
+        CREATE TABLE papers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            content_hash TEXT NOT NULL UNIQUE,
+            file_name TEXT NOT NULL,
+            path TEXT NOT NULL,
+            title TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            year INTEGER,
+            pages INTEGER NOT NULL DEFAULT 0,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            sections TEXT NOT NULL DEFAULT '[]',
+            meta TEXT NOT NULL DEFAULT '{}',
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE chunks (
+            id TEXT PRIMARY KEY,
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            vector_id INTEGER NOT NULL UNIQUE,
+            section TEXT NOT NULL,
+            page INTEGER NOT NULL,
+            n_tokens INTEGER NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX chunks_paper ON chunks(paper_id, ordinal);
+        CREATE TABLE problems (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            paper_id INTEGER NOT NULL REFERENCES papers(id) ON DELETE CASCADE,
+            data TEXT NOT NULL,
+            related TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE hypotheses (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            problem_id INTEGER NOT NULL REFERENCES problems(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            review TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE hypothesis_versions (
+            hypothesis_id INTEGER NOT NULL REFERENCES hypotheses(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (hypothesis_id, version)
+        );
+        CREATE TABLE plans (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            hypothesis_id INTEGER NOT NULL UNIQUE REFERENCES hypotheses(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'accepted')),
+            accepted_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE plan_versions (
+            plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (plan_id, version)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+            kind TEXT NOT NULL DEFAULT 'adhoc',
+            notebook TEXT NOT NULL,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued',
+            run_dir TEXT,
+            output_notebook TEXT,
+            pid INTEGER,
+            progress TEXT NOT NULL DEFAULT '{}',
+            metrics TEXT,
+            error TEXT,
+            queued_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX runs_status ON runs(status, id);
+        CREATE INDEX runs_plan ON runs(plan_id, id);
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+            parent_id INTEGER REFERENCES attempts(id) ON DELETE SET NULL,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            depth INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,
+            notebook TEXT NOT NULL,
+            diff TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL DEFAULT '',
+            approved INTEGER,
+            is_buggy INTEGER,
+            outcome TEXT,
+            created_at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            plan_id INTEGER REFERENCES plans(id) ON DELETE CASCADE,
+            attempt_id INTEGER REFERENCES attempts(id) ON DELETE SET NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+]

@@ -1,0 +1,43 @@
+"""Fixtures shared by every test: an isolated data directory, settings, record and scripted model."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mlr.config import Settings
+from mlr.llm.scripted import ScriptedLLM
+from mlr.store import Store
+
+# Tests never reach a network model server or the Hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty data directory, exported as MLR_DATA_DIR, with Ollama pointed at a closed port."""
+    root = tmp_path / "data"
+    root.mkdir()
+    monkeypatch.setenv("MLR_DATA_DIR", str(root))
+    monkeypatch.setenv("MLR_OLLAMA_HOST", "http://127.0.0.1:9")  # discard port: connection refused
+    monkeypatch.setenv("MLR_OLLAMA_PROBE_TIMEOUT_S", "0.5")
+    return root
+
+
+@pytest.fixture
+def settings(data_dir) -> Settings:
+    s = Settings.from_env()
+    s.ensure_dirs()
+    return s
+
+
+@pytest.fixture
+def store(settings) -> Store:
+    return Store(settings.db_path)
+
+
+@pytest.fixture
+def scripted():
+    return ScriptedLLM()

@@ -1,0 +1,38 @@
+"""The status panel shown on every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import resources
+
+
+def render() -> None:
+    status = resources.status_snapshot()
+    llm = status["llm"]
+    with st.sidebar:
+        st.subheader("Status")
+        label = f"**LLM** · {llm['backend']} · `{llm['model']}`"
+        st.markdown(label)
+        if llm.get("demo_grade"):
+            st.caption("Small embedded demo model: output shows the flow, it is not research-grade.")
+        if llm["ollama_reachable"]:
+            st.markdown(f"**Ollama** · reachable at `{llm['ollama_host']}`")
+        else:
+            st.markdown(f"**Ollama** · not reachable at `{llm['ollama_host']}`")
+        if llm["backend"] != "ollama" or not llm["ollama_reachable"]:
+            st.caption(llm["reason"] + " To use a real model: install Ollama, run `ollama serve`, then "
+                       f"`ollama pull {resources.settings().chat_model}`.")
+        emb = status["embedding"]
+        st.markdown(f"**Embeddings** · {emb['backend']} · `{emb['model']}`")
+        if status["gpus"]:
+            for gpu in status["gpus"]:
+                st.markdown(f"**GPU {gpu['index']}** · {gpu['name']} · {gpu['memory_used_mib']}/"
+                            f"{gpu['memory_total_mib']} MiB · {gpu['utilization_pct']} %")
+        else:
+            st.markdown("**GPU** · no GPU (runs use the CPU)")
+        cpu = status["cpu"]
+        st.markdown(f"**CPU** · {cpu['cores']} cores · {cpu['percent']:.0f} % · "
+                    f"RAM {cpu['ram_used_gib']:.1f}/{cpu['ram_total_gib']:.1f} GiB")
+        st.markdown(f"**Data** · `{status['data_dir']}`")
+        st.caption("Online sources: " + ("on" if status["online_sources"] else "off (nothing leaves this machine)"))
