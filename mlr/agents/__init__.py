@@ -1,0 +1,1 @@
+"""Agents: IdeaAgent and ExperimentAgent, their prompt templates and output schemas."""
