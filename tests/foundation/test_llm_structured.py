@@ -1,0 +1,48 @@
+import pytest
+from pydantic import BaseModel, Field
+
+from mlr.llm import LLMError, ScriptedLLM, StructuredOutputError
+
+
+class Answer(BaseModel):
+    task: str
+    keywords: list[str] = Field(max_length=3)
+
+
+def test_valid_answer_on_first_try_is_counted():
+    llm = ScriptedLLM([{"task": "classify digits", "keywords": ["svm"]}])
+    out = llm.structured([{"role": "user", "content": "q"}], Answer)
+    assert out == Answer(task="classify digits", keywords=["svm"])
+    assert llm.usage.structured == 1 and llm.usage.first_try_valid == 1
+    assert llm.schemas[0]["title"] == "Answer"
+
+
+def test_invalid_answer_is_retried_with_the_error():
+    llm = ScriptedLLM(["not json at all", {"task": "t", "keywords": ["a", "b", "c", "d"]},
+                       '```json\n{"task": "t", "keywords": ["a"]}\n```'])
+    out = llm.structured([{"role": "user", "content": "q"}], Answer, retries=2)
+    assert out.keywords == ["a"]
+    retry_prompt = llm.prompts[2][-1]["content"]
+    assert "keywords" in retry_prompt and "not valid" in retry_prompt
+    assert llm.usage.first_try_valid == 0 and llm.usage.calls == 3
+
+
+def test_answer_that_stays_invalid_raises_a_clear_error():
+    llm = ScriptedLLM(["{}", "{}", "{}"])
+    with pytest.raises(StructuredOutputError) as info:
+        llm.structured([{"role": "user", "content": "q"}], Answer, retries=2)
+    assert "3 tries" in str(info.value) and "task" in str(info.value)
+
+
+def test_streaming_reports_tokens_as_they_come():
+    llm = ScriptedLLM([{"task": "a long task description", "keywords": []}])
+    seen = []
+    llm.structured([{"role": "user", "content": "q"}], Answer, on_token=seen.append)
+    assert len(seen) > 1 and "".join(seen).startswith("{")
+
+
+def test_chat_stream_and_exhausted_queue():
+    llm = ScriptedLLM(["hello there, researcher"])
+    assert "".join(llm.stream([{"role": "user", "content": "hi"}])) == "hello there, researcher"
+    with pytest.raises(LLMError):
+        llm.chat([{"role": "user", "content": "again"}])
