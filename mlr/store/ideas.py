@@ -15,11 +15,11 @@ def _decode(row: dict | None, *fields: str) -> dict | None:
 
 class IdeaRecords:
     # -- problems ---------------------------------------------------------------------------------
-    def add_problem(self, paper_id: int, data: dict, related: list | None = None) -> int:
+    def add_problem(self, paper_id: int, data: dict, related: list | None = None, *, generated_by: str = "") -> int:
         with self.write() as conn:
             cur = conn.execute(
-                "INSERT INTO problems (paper_id, data, related, created_at) VALUES (?, ?, ?, ?)",
-                (paper_id, dumps(data), dumps(related or []), now_iso()),
+                "INSERT INTO problems (paper_id, data, related, created_at, generated_by) VALUES (?, ?, ?, ?, ?)",
+                (paper_id, dumps(data), dumps(related or []), now_iso(), generated_by),
             )
             return int(cur.lastrowid)
 
@@ -38,15 +38,16 @@ class IdeaRecords:
         return [_decode(r, "data", "related") for r in rows]
 
     # -- hypotheses -------------------------------------------------------------------------------
-    def add_hypothesis(self, problem_id: int, data: dict, review: dict | None = None) -> int:
+    def add_hypothesis(self, problem_id: int, data: dict, review: dict | None = None, *,
+                       generated_by: str = "") -> int:
         stamp = now_iso()
         with self.write() as conn:
             ordinal = conn.execute(
                 "SELECT COUNT(*) FROM hypotheses WHERE problem_id = ?", (problem_id,)).fetchone()[0]
             cur = conn.execute(
-                "INSERT INTO hypotheses (problem_id, ordinal, version, data, review, created_at, updated_at)"
-                " VALUES (?, ?, 1, ?, ?, ?, ?)",
-                (problem_id, ordinal, dumps(data), dumps(review) if review else None, stamp, stamp),
+                "INSERT INTO hypotheses (problem_id, ordinal, version, data, review, created_at, updated_at,"
+                " generated_by) VALUES (?, ?, 1, ?, ?, ?, ?, ?)",
+                (problem_id, ordinal, dumps(data), dumps(review) if review else None, stamp, stamp, generated_by),
             )
             hid = int(cur.lastrowid)
             conn.execute(
@@ -74,12 +75,13 @@ class IdeaRecords:
         return [_decode(r, "data") for r in rows]
 
     # -- plans ------------------------------------------------------------------------------------
-    def add_plan(self, hypothesis_id: int, data: dict) -> int:
+    def add_plan(self, hypothesis_id: int, data: dict, *, generated_by: str = "") -> int:
         stamp = now_iso()
         with self.write() as conn:
             cur = conn.execute(
-                "INSERT INTO plans (hypothesis_id, version, data, created_at, updated_at) VALUES (?, 1, ?, ?, ?)",
-                (hypothesis_id, dumps(data), stamp, stamp),
+                "INSERT INTO plans (hypothesis_id, version, data, created_at, updated_at, generated_by)"
+                " VALUES (?, 1, ?, ?, ?, ?)",
+                (hypothesis_id, dumps(data), stamp, stamp, generated_by),
             )
             plan_id = int(cur.lastrowid)
             conn.execute("INSERT INTO plan_versions (plan_id, version, data, note, created_at)"
@@ -113,7 +115,25 @@ class IdeaRecords:
             conn.execute("UPDATE plans SET status = ?, accepted_at = ? WHERE id = ?",
                          (status, now_iso() if status == "accepted" else None, plan_id))
 
+    def restore_hypothesis(self, hypothesis_id: int, version: int) -> int:
+        """Make an earlier version current again, as a new version (history is never rewritten)."""
+        return self._restore("hypothesis_versions", "hypothesis_id", hypothesis_id, version, self.save_hypothesis)
+
+    def restore_plan(self, plan_id: int, version: int) -> int:
+        return self._restore("plan_versions", "plan_id", plan_id, version, self.save_plan)
+
+    def delete_problem(self, problem_id: int) -> None:
+        """Drop a problem with its hypotheses and plans (cascade); runs keep their rows, unlinked."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM problems WHERE id = ?", (problem_id,))
+
     # -- versioning -------------------------------------------------------------------------------
+    def _restore(self, versions: str, key: str, row_id: int, version: int, save) -> int:
+        row = self.one(f"SELECT data FROM {versions} WHERE {key} = ? AND version = ?", (row_id, version))
+        if row is None:
+            raise KeyError(f"{key} {row_id} has no version {version}")
+        return save(row_id, loads(row["data"]), note=f"restored v{version}")
+
     def _save_version(self, table: str, versions: str, key: str, row_id: int, data: dict, note: str) -> int:
         """Store ``data`` as the next version and make it current; returns the new version number."""
         stamp = now_iso()

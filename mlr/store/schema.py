@@ -124,4 +124,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "which model generated each problem, hypothesis and plan",
+        """
+        ALTER TABLE problems ADD COLUMN generated_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE hypotheses ADD COLUMN generated_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE plans ADD COLUMN generated_by TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 ]
