@@ -125,6 +125,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         """,
     ),
     (
+        3,
+        "run ownership, cancel requests, per-run timeout and duration",
+        """
+        ALTER TABLE runs ADD COLUMN owner TEXT;
+        ALTER TABLE runs ADD COLUMN pid_identity TEXT;
+        ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE runs ADD COLUMN timeout_s REAL;
+        ALTER TABLE runs ADD COLUMN seconds REAL;
+        """,
+    ),
+    (
         4,
         "which model generated each problem, hypothesis and plan",
         """
