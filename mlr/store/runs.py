@@ -21,12 +21,12 @@ def _run(row: dict | None) -> dict | None:
 
 class RunRecords:
     def add_run(self, notebook: str, parameters: dict, *, kind: str = "adhoc", plan_id: int | None = None,
-                data: dict | None = None) -> int:
+                data: dict | None = None, timeout_s: float | None = None) -> int:
         with self.write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (plan_id, kind, notebook, parameters, status, queued_at, data)"
-                " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                (plan_id, kind, notebook, dumps(parameters), now_iso(), dumps(data or {})),
+                "INSERT INTO runs (plan_id, kind, notebook, parameters, status, queued_at, data, timeout_s)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                (plan_id, kind, notebook, dumps(parameters), now_iso(), dumps(data or {}), timeout_s),
             )
             return int(cur.lastrowid)
 
@@ -55,17 +55,61 @@ class RunRecords:
         with self.write() as conn:
             conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values, run_id))
 
-    def claim_next_run(self, max_running: int) -> dict | None:
-        """Atomically move the oldest queued run to 'running' if a slot is free."""
+    def claim_next_run(self, max_running: int, *, owner: str | None = None,
+                       only_ids: tuple[int, ...] | None = None) -> dict | None:
+        """Atomically move the oldest queued run to 'running' if a slot is free.
+
+        ``owner`` names the claiming process (see ``mlr.execution.procs.process_identity``);
+        ``only_ids`` restricts the claim to those runs (a CLI process runs only what it queued).
+        """
         with self.write() as conn:
             running = conn.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0]
             if running >= max_running:
                 return None
-            row = conn.execute("SELECT id FROM runs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            sql, params = "SELECT id FROM runs WHERE status = 'queued'", []
+            if only_ids is not None:
+                if not only_ids:
+                    return None
+                sql += f" AND id IN ({','.join('?' * len(only_ids))})"
+                params.extend(only_ids)
+            row = conn.execute(sql + " ORDER BY id LIMIT 1", params).fetchone()
             if row is None:
                 return None
-            conn.execute("UPDATE runs SET status = 'running', started_at = ? WHERE id = ?", (now_iso(), row[0]))
+            conn.execute("UPDATE runs SET status = 'running', started_at = ?, owner = ? WHERE id = ?",
+                         (now_iso(), owner, row[0]))
         return self.get_run(row[0])
+
+    def request_cancel(self, run_id: int) -> str | None:
+        """Cancel a queued run at once, or flag a running one for its owner; returns the status after."""
+        with self.write() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            if row[0] == "queued":
+                conn.execute("UPDATE runs SET status = 'cancelled', finished_at = ?, seconds = 0 WHERE id = ?",
+                             (now_iso(), run_id))
+                return "cancelled"
+            if row[0] == "running":
+                conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+            return row[0]
+
+    def finish_run(self, run_id: int, status: str, *, metrics: dict | None = None, error: dict | None = None,
+                   output_notebook: str | None = None, seconds: float | None = None,
+                   progress: dict | None = None) -> bool:
+        """Record a run's end once: only a run still queued or running changes (False otherwise)."""
+        with self.write() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = ?, metrics = ?, error = ?, output_notebook = COALESCE(?, output_notebook),"
+                " seconds = ?, finished_at = ?, progress = COALESCE(?, progress)"
+                " WHERE id = ? AND status IN ('queued', 'running')",
+                (status, dumps(metrics) if metrics is not None else None, dumps(error) if error else None,
+                 output_notebook, seconds, now_iso(), dumps(progress) if progress is not None else None, run_id))
+            return cur.rowcount == 1
+
+    def set_progress(self, run_id: int, progress: dict) -> None:
+        with self.write() as conn:
+            conn.execute("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'",
+                         (dumps(progress), run_id))
 
     # -- attempts ---------------------------------------------------------------------------------
     def add_attempt(self, *, notebook: str, source: str, plan_id: int | None = None, parent_id: int | None = None,
