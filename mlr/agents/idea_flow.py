@@ -1,0 +1,166 @@
+"""The IdeaAgent's steps wired to the research record: each result is stored the moment it exists.
+
+The Ideas page runs one step at a time (the researcher edits in between); the CLI runs them all.
+Both go through :class:`IdeaRecorder`, so a failure half-way keeps every finished step, and each
+step reads its input from the record, i.e. it sees the researcher's edits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from pydantic import ValidationError
+
+from mlr.agents.idea_agent import IdeaAgent, IdeaError, RelatedWork
+from mlr.agents.idea_schemas import ExperimentPlan, Hypothesis, ResearchProblem
+from mlr.store import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def producer(llm) -> str:
+    """How the record names the model that produced an object ('… · demo-grade' for tiny models)."""
+    label = f"{llm.backend}:{llm.model}"
+    return label + " · demo-grade" if getattr(llm, "demo_grade", False) else label
+
+
+def check_edit(schema, data: dict):
+    """Validate a researcher's edit with the agent's schema; a clear message instead of a traceback."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()[:6]]
+        raise IdeaError("Not saved: " + "; ".join(lines)) from exc
+
+
+class IdeaRecorder:
+    def __init__(self, agent: IdeaAgent, store: Store):
+        self.agent = agent
+        self.store = store
+        self.generated_by = producer(agent.llm)
+
+    # -- one step at a time (the Ideas page) ------------------------------------------------------
+    def problem(self, paper_id: int, on_token=None) -> int:
+        paper = self.store.get_paper(paper_id)
+        if paper is None:
+            raise IdeaError(f"There is no paper {paper_id} in the library.")
+        problem = self.agent.extract_problem(paper_id, title=paper.get("title") or paper["file_name"],
+                                             on_token=on_token)
+        return self.store.add_problem(paper_id, problem.model_dump(), generated_by=self.generated_by)
+
+    def save_problem(self, problem_id: int, data: dict) -> ResearchProblem:
+        problem = check_edit(ResearchProblem, data)
+        missing = [g.chunk_id for g in problem.gaps if self.agent.retriever.get_chunk(g.chunk_id) is None]
+        if missing:
+            raise IdeaError(f"Not saved: no passage has the chunk id {', '.join(missing)}.")
+        self.store.update_problem(problem_id, data=problem.model_dump())
+        return problem
+
+    def related(self, problem_id: int) -> RelatedWork:
+        row = self._problem_row(problem_id)
+        related = self.agent.related_work(ResearchProblem.model_validate(row["data"]), row["paper_id"])
+        self.store.update_problem(problem_id, related=related.records())
+        return related
+
+    def hypotheses(self, problem_id: int, n: int | None = None, on_token=None,
+                   progress: Progress | None = None) -> list[int]:
+        row = self._problem_row(problem_id)
+        problem = ResearchProblem.model_validate(row["data"])
+        related = RelatedWork.from_records(row["related"]).passages
+        existing = [h["data"]["method"] for h in self.store.hypotheses_for_problem(problem_id)]
+        ids: list[int] = []
+
+        def keep(h: Hypothesis) -> None:
+            ids.append(self.store.add_hypothesis(problem_id, h.model_dump(), generated_by=self.generated_by))
+            if progress:
+                progress(f"hypothesis {len(ids)} of {n or self.agent.config.n_hypotheses} stored")
+
+        self.agent.generate_hypotheses(problem, related, n, on_token=on_token, on_each=keep, previous=existing)
+        return ids
+
+    def plan(self, hypothesis_id: int, on_token=None) -> int:
+        hypothesis, problem = self._hypothesis(hypothesis_id)
+        plan = self.agent.make_plan(hypothesis, problem, on_token=on_token).model_dump()
+        existing = self.store.plan_for_hypothesis(hypothesis_id)
+        if existing is None:
+            return self.store.add_plan(hypothesis_id, plan, generated_by=self.generated_by)
+        self.save_plan(existing["id"], plan, note="regenerated")
+        return existing["id"]
+
+    def review(self, hypothesis_id: int, on_token=None) -> dict:
+        hypothesis, problem = self._hypothesis(hypothesis_id)
+        plan_row = self.store.plan_for_hypothesis(hypothesis_id)
+        plan = ExperimentPlan.model_validate(plan_row["data"]) if plan_row else None
+        review = self.agent.review(hypothesis, problem, plan, on_token=on_token).model_dump()
+        self.store.set_review(hypothesis_id, review)
+        return review
+
+    # -- edits (the Plan page) --------------------------------------------------------------------
+    def save_hypothesis(self, hypothesis_id: int, data: dict, note: str = "edited") -> int:
+        hypothesis = check_edit(Hypothesis, data)
+        missing = [c.chunk_id for c in hypothesis.citations if self.agent.retriever.get_chunk(c.chunk_id) is None]
+        if missing:
+            raise IdeaError(f"Not saved: no passage has the chunk id {', '.join(missing)}.")
+        return self.store.save_hypothesis(hypothesis_id, hypothesis.model_dump(), note=note)
+
+    def save_plan(self, plan_id: int, data: dict, note: str = "edited") -> int:
+        return save_plan(self.store, plan_id, data, note)
+
+    # -- the whole phase (the CLI) ----------------------------------------------------------------
+    def run_all(self, paper_id: int, n: int | None = None, progress: Progress | None = None) -> dict:
+        say = progress or (lambda _msg: None)
+        say("extracting the research problem")
+        problem_id = self.problem(paper_id)
+        say("retrieving related work")
+        for message in self.related(problem_id).messages:
+            say(message)
+        say("generating hypotheses")
+        for hid in self.hypotheses(problem_id, n, progress=say):
+            say(f"planning and reviewing hypothesis {hid}")
+            self.plan(hid)
+            self.review(hid)
+        return export_problem(self.store, problem_id)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _problem_row(self, problem_id: int) -> dict:
+        row = self.store.get_problem(problem_id)
+        if row is None:
+            raise IdeaError(f"There is no research problem {problem_id}.")
+        return row
+
+    def _hypothesis(self, hypothesis_id: int) -> tuple[Hypothesis, ResearchProblem]:
+        row = self.store.get_hypothesis(hypothesis_id)
+        if row is None:
+            raise IdeaError(f"There is no hypothesis {hypothesis_id}.")
+        problem = ResearchProblem.model_validate(self._problem_row(row["problem_id"])["data"])
+        return Hypothesis.model_validate(row["data"]), problem
+
+
+def save_plan(store: Store, plan_id: int, data: dict, note: str = "edited") -> int:
+    """Validate and store a plan as a new version. Changing an accepted plan takes it back to draft:
+    an acceptance is of the content the researcher read, and the Experiment page runs accepted plans."""
+    plan = check_edit(ExperimentPlan, data)
+    row = store.get_plan(plan_id)
+    if row is None:
+        raise IdeaError(f"There is no plan {plan_id}.")
+    if row["data"] == plan.model_dump():
+        return int(row["version"])  # nothing changed: no empty version in the history
+    version = store.save_plan(plan_id, plan.model_dump(), note=note)
+    if row["status"] == "accepted":
+        store.set_plan_status(plan_id, "draft")
+    return version
+
+
+def export_problem(store: Store, problem_id: int) -> dict:
+    """The phase's result in the CLI's JSON shape, read back from the record."""
+    row = store.get_problem(problem_id)
+    if row is None:
+        raise IdeaError(f"There is no research problem {problem_id}.")
+    hypotheses = []
+    for h in store.hypotheses_for_problem(problem_id):
+        plan = store.plan_for_hypothesis(h["id"])
+        hypotheses.append({"id": h["id"], **h["data"], "plan": plan["data"] if plan else None, "review": h["review"]})
+    return {"problem": row["data"], "related": row["related"], "hypotheses": hypotheses}

@@ -1,0 +1,115 @@
+"""Pydantic schemas of everything the IdeaAgent produces.
+
+Lengths and item counts are capped (``max_length``) because the schema is also the decoding
+grammar: a 135M embedded model left uncapped repeats itself until the token limit, and a 7B model
+stays more focused with a small, concrete shape to fill.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+ParamValue = int | float | bool | str
+
+
+# -- step 1: the research problem ------------------------------------------------------------------
+class Gap(BaseModel):
+    """A research gap, grounded in the passage of the paper it was read from."""
+
+    text: Text = Field(description="What is missing or limited in the paper's work.")
+    chunk_id: str = Field(description="Id of the passage the gap comes from.")
+
+
+class ResearchProblem(BaseModel):
+    task: Text = Field(description="The research task the paper addresses, in one or two sentences.")
+    gaps: list[Gap] = Field(min_length=1, max_length=3)
+    keywords: list[Keyword] = Field(min_length=1, max_length=6)
+
+
+# -- step 2: related work --------------------------------------------------------------------------
+class OnlinePaper(BaseModel):
+    """A paper found by a public scholarly search (only with online sources switched on)."""
+
+    source: str  # arxiv | semantic_scholar | openalex
+    title: str
+    year: int | None = None
+    abstract: str = ""
+    url: str = ""
+
+
+# -- step 3: hypotheses ----------------------------------------------------------------------------
+class Citation(BaseModel):
+    chunk_id: str = Field(description="Id of a library passage the hypothesis builds on.")
+    paper_id: int = Field(description="Id of the paper that passage belongs to.")
+
+
+class Hypothesis(BaseModel):
+    method: Text = Field(description="The proposed method or change, concrete enough to test.")
+    rationale: Text = Field(description="Why it should address the gap, referring to the cited passages.")
+    citations: list[Citation] = Field(min_length=1, max_length=3)
+
+
+# -- step 4: the experiment plan -------------------------------------------------------------------
+class Parameter(BaseModel):
+    name: Keyword = Field(description="Parameter of the experiment to vary, e.g. learning_rate.")
+    values: list[ParamValue] = Field(min_length=1, max_length=5, description="Values to try.")
+    description: Short = Field(description="What the parameter controls.")
+
+
+class ExperimentPlan(BaseModel):
+    objective: Text
+    method: Text
+    experiment_design: list[Short] = Field(min_length=1, max_length=6, description="Ordered steps.")
+    dataset: Short
+    baseline: Short
+    primary_metric: Keyword = Field(description="The one metric that decides success, e.g. accuracy.")
+    higher_is_better: bool
+    parameters: list[Parameter] = Field(default_factory=list, max_length=4)
+    compute_budget: Short = Field(description="e.g. '1 GPU, 2 hours'.")
+
+
+# -- step 5: the review ----------------------------------------------------------------------------
+class Score(BaseModel):
+    score: int = Field(ge=1, le=5)
+    why: Short = Field(description="One line justifying the score.")
+
+
+class Review(BaseModel):
+    """The paper's five criteria, each scored 1-5 by the LLM."""
+
+    clarity: Score
+    validity: Score
+    rigor: Score
+    innovativeness: Score
+    generalizability: Score
+
+
+CRITERIA = tuple(Review.model_fields)
+
+
+class NearPassage(BaseModel):
+    chunk_id: str
+    paper_id: int
+    title: str
+    section: str
+    page: int
+    similarity: float
+    text: str
+
+
+class Novelty(BaseModel):
+    """Computed without the LLM: the library passages closest to the hypothesis by embedding."""
+
+    nearest: list[NearPassage]
+    max_similarity: float
+    threshold: float
+    restates_existing: bool
+
+
+class HypothesisReview(Review):
+    novelty: Novelty

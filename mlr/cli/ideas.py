@@ -1,0 +1,83 @@
+"""``python -m mlr ideas PAPER_ID [--n N] [--json]``: the whole IdeaAgent phase for one paper.
+
+Extracts the research problem, retrieves related work, generates N hypotheses, and plans and
+reviews each; everything is stored in the record as it is produced (a failure keeps finished steps).
+Progress goes to stderr, the result to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mlr.cli.output import emit_json, fail
+from mlr.llm.errors import LLMError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ideas", help="problem, related work, hypotheses, plans and reviews for one paper")
+    p.add_argument("paper_id", type=int, help="id of a paper in the library (see the Library page)")
+    p.add_argument("--n", type=int, default=None, help="number of hypotheses (default: MLR_N_HYPOTHESES)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args, settings) -> int:
+    from mlr.agents.idea_agent import IdeaAgent, IdeaConfig, IdeaError
+    from mlr.agents.idea_flow import IdeaRecorder
+    from mlr.store import Store
+
+    if args.n is not None and not 1 <= args.n <= 20:
+        return fail("--n must be between 1 and 20")
+    settings.ensure_dirs()
+    store = Store(settings.db_path)
+    try:
+        from mlr.library import open_library
+        from mlr.llm.select import select_llm
+
+        library = open_library(settings, store)
+        llm = select_llm(settings).llm
+        agent = IdeaAgent(llm, library.retriever, embedder=library.embedder, config=IdeaConfig.from_settings(settings))
+        if llm.demo_grade:
+            _say(f"note: {llm.model} is a demo-grade model; its ideas show the flow, not research.")
+        result = IdeaRecorder(agent, store).run_all(args.paper_id, args.n, progress=_say)
+    except (IdeaError, LLMError) as exc:
+        return fail(f"{exc} (finished steps are kept in the record)")
+    except Exception as exc:  # the library's own errors (bad index, model missing) carry their message
+        if exc.__class__.__module__.startswith("mlr."):
+            return fail(str(exc))
+        raise
+    usage = llm.usage
+    _say(f"LLM: {usage.calls} calls, {usage.prompt_tokens}+{usage.completion_tokens} tokens, "
+         f"{usage.seconds:.1f} s, {usage.first_try_valid}/{usage.structured} answers valid on the first try")
+    if args.json:
+        emit_json(result)
+    else:
+        sys.stdout.write(_text(result))
+    return 0
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def _text(result: dict) -> str:
+    problem = result["problem"]
+    lines = [f"Task: {problem['task']}", "Gaps:"]
+    lines += [f"  - {g['text']}  [{g['chunk_id']}]" for g in problem["gaps"]]
+    lines.append("Keywords: " + ", ".join(problem["keywords"]))
+    lines.append(f"Related: {len(result['related'])} items")
+    for h in result["hypotheses"]:
+        lines += ["", f"Hypothesis {h['id']}: {h['method']}", f"  why: {h['rationale']}",
+                  "  cites: " + ", ".join(c["chunk_id"] for c in h["citations"])]
+        if h.get("plan"):
+            plan = h["plan"]
+            lines.append(f"  plan: {plan['objective']} ({plan['primary_metric']}, "
+                         f"{'higher' if plan['higher_is_better'] else 'lower'} is better, vs {plan['baseline']})")
+        if h.get("review"):
+            review = h["review"]
+            scores = ", ".join(f"{k} {review[k]['score']}" for k in
+                               ("clarity", "validity", "rigor", "innovativeness", "generalizability"))
+            novelty = review["novelty"]
+            flag = "  RESTATES EXISTING WORK" if novelty["restates_existing"] else ""
+            lines.append(f"  review: {scores}; nearest passage similarity {novelty['max_similarity']:.2f}{flag}")
+    return "\n".join(lines) + "\n"
