@@ -75,3 +75,28 @@ class PaperRecords:
             " WHERE c.paper_id = ? ORDER BY c.ordinal",
             (paper_id,),
         )
+
+    def replace_chunks(self, conn, paper_id: int, chunks: list[dict], sections: list[str]) -> list[int]:
+        """Swap a paper's chunks (an index rebuild) inside ``conn``; returns the vector ids replaced."""
+        old = [r[0] for r in conn.execute("SELECT vector_id FROM chunks WHERE paper_id = ?", (paper_id,))]
+        conn.execute("DELETE FROM chunks WHERE paper_id = ?", (paper_id,))
+        conn.executemany(
+            "INSERT INTO chunks (id, paper_id, ordinal, vector_id, section, page, n_tokens, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(c["id"], paper_id, c["ordinal"], c["vector_id"], c["section"], c["page"], c["n_tokens"], c["text"])
+             for c in chunks],
+        )
+        conn.execute("UPDATE papers SET chunks = ?, sections = ? WHERE id = ?", (len(chunks), dumps(sections), paper_id))
+        return old
+
+    def all_vector_ids(self) -> set[int]:
+        with self.read() as conn:
+            return {r[0] for r in conn.execute("SELECT vector_id FROM chunks")}
+
+    def vector_ids_for_papers(self, paper_ids) -> set[int]:
+        ids = [int(p) for p in paper_ids]
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        with self.read() as conn:
+            return {r[0] for r in conn.execute(f"SELECT vector_id FROM chunks WHERE paper_id IN ({marks})", ids)}

@@ -1,0 +1,146 @@
+"""``python -m mlr library add|list|search|remove|chunk|rebuild``: the paper library from the shell."""
+
+from __future__ import annotations
+
+import sys
+
+from mlr.cli.output import emit_json, fail
+
+
+def register(sub) -> None:
+    p = sub.add_parser("library", help="add, list, search and remove papers")
+    lib = p.add_subparsers(dest="library_command", required=True)
+
+    a = lib.add_parser("add", help="add PDF files (exit 1 when any file is rejected)")
+    a.add_argument("paths", nargs="*", metavar="PATH")
+    a.add_argument("--samples", action="store_true", help="also add the bundled sample papers")
+    a.add_argument("--json", action="store_true", help="print one object per file")
+    a.set_defaults(func=add)
+
+    ls = lib.add_parser("list", help="list the papers")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=list_papers)
+
+    s = lib.add_parser("search", help="passages nearest to a query")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=search)
+
+    r = lib.add_parser("remove", help="delete a paper, its passages and vectors")
+    r.add_argument("paper_id", type=int, metavar="ID")
+    r.set_defaults(func=remove)
+
+    c = lib.add_parser("chunk", help="show one passage by chunk id")
+    c.add_argument("chunk_id", metavar="CHUNK_ID")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=chunk)
+
+    b = lib.add_parser("rebuild", help="re-embed every paper with the current embedding model")
+    b.set_defaults(func=rebuild)
+
+
+def _open(settings):
+    from mlr.library import open_library  # noqa: PLC0415
+    from mlr.store import Store  # noqa: PLC0415
+
+    settings.ensure_dirs()
+    return open_library(settings, Store(settings.db_path))
+
+
+def _passage_json(p) -> dict:
+    return {k: getattr(p, k) for k in ("chunk_id", "paper_id", "file_name", "title", "section", "page", "score",
+                                       "text")}
+
+
+def add(args, settings) -> int:
+    from mlr.library import AddResult, LibraryError  # noqa: PLC0415
+
+    if not args.paths and not args.samples:
+        return fail("give PDF paths and/or --samples", 2)
+    library = _open(settings)
+    results = library.add_files(args.paths)
+    if args.samples:
+        try:
+            results += library.add_samples()
+        except LibraryError as exc:
+            results.append(AddResult(file=str(settings.samples_dir), status="rejected", error=str(exc)))
+    if args.json:
+        emit_json([{"file": r.file, "status": r.status, "paper_id": r.paper_id, "error": r.error} for r in results])
+    else:
+        for r in results:
+            detail = r.error if r.status == "rejected" else f"paper {r.paper_id}, {r.pages} pages, {r.chunks} chunks"
+            sys.stdout.write(f"{r.status:9} {r.file}: {detail}\n")
+    return 1 if any(r.status == "rejected" for r in results) else 0
+
+
+def list_papers(args, settings) -> int:
+    from mlr.store import Store  # noqa: PLC0415 - listing needs no embedding model
+
+    settings.ensure_dirs()
+    papers = Store(settings.db_path).list_papers()
+    rows = [{"id": p["id"], "title": p["title"], "file_name": p["file_name"], "pages": p["pages"],
+             "chunks": p["chunks"], "authors": p["authors"], "year": p["year"], "sections": p["sections"],
+             "added_at": p["added_at"]} for p in papers]
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        sys.stdout.write("The library is empty: python -m mlr library add PATH... or --samples\n")
+    else:
+        for r in rows:
+            sys.stdout.write(f"{r['id']:>4}  {r['pages']:>3}p {r['chunks']:>4}c  {r['file_name']}  {r['title'] or ''}\n")
+    return 0
+
+
+def search(args, settings) -> int:
+    from mlr.library import LibraryError  # noqa: PLC0415
+
+    library = _open(settings)
+    try:
+        passages = library.retriever.search(args.query, k=args.k)
+    except LibraryError as exc:
+        return fail(str(exc))
+    if args.json:
+        emit_json([_passage_json(p) for p in passages])
+    else:
+        for p in passages:
+            sys.stdout.write(f"{p.score:.3f}  {p.chunk_id}  {p.title} · {p.section} · p.{p.page}\n"
+                             f"       {p.text[:300]}\n")
+    return 0
+
+
+def remove(args, settings) -> int:
+    from mlr.library import LibraryError  # noqa: PLC0415
+
+    library = _open(settings)
+    try:
+        paper = library.remove(args.paper_id)
+    except LibraryError as exc:
+        return fail(str(exc))
+    sys.stdout.write(f"removed paper {paper.id}: {paper.file_name}\n")
+    return 0
+
+
+def chunk(args, settings) -> int:
+    from mlr.library import LibraryError  # noqa: PLC0415
+    from mlr.library.retriever import passage  # noqa: PLC0415
+    from mlr.store import Store  # noqa: PLC0415
+
+    settings.ensure_dirs()
+    row = Store(settings.db_path).get_chunk(args.chunk_id)
+    if row is None:
+        return fail(str(LibraryError(f"There is no passage with chunk id {args.chunk_id!r}.")))
+    p = passage(row)
+    if args.json:
+        emit_json(_passage_json(p))
+    else:
+        sys.stdout.write(f"{p.chunk_id}  {p.title} · {p.section} · p.{p.page}\n\n{p.text}\n")
+    return 0
+
+
+def rebuild(args, settings) -> int:
+    library = _open(settings)
+    results = library.rebuild(progress=None)
+    for r in results:
+        sys.stdout.write(f"{r.status:9} {r.file}: " + (r.error or f"{r.chunks} chunks") + "\n")
+    return 1 if any(r.status == "rejected" for r in results) else 0

