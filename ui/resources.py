@@ -40,3 +40,19 @@ def llm():
 def status_snapshot() -> dict:
     # Probing Ollama and NVML costs milliseconds to seconds: cache for a few seconds, not per rerun.
     return collect_status(settings())
+
+
+@st.cache_resource(show_spinner="Loading the paper library and its embedding model…")
+def library():
+    """The paper library (index + embedding model), loaded once per server process."""
+    from mlr.library import open_library
+
+    return open_library(settings(), store())
+
+
+@st.cache_resource(show_spinner=False)
+def library_jobs():
+    """The background queue that adds papers while the page stays responsive."""
+    from mlr.library.jobs import LibraryJobs
+
+    return LibraryJobs(library())
