@@ -1,12 +1,107 @@
-"""Library: the papers of this research session."""
+"""Library: upload papers, load the samples, see and delete papers, search passages."""
 
 import streamlit as st
 
+from mlr.library import LibraryError
 from ui import resources
+from ui.library_view import handle_uploads, highlight
 
 st.title("Library")
-papers = resources.store().list_papers()
+settings = resources.settings()
+try:
+    library = resources.library()
+except LibraryError as exc:  # e.g. the offline embedding model is not installed
+    st.error(str(exc))
+    st.stop()
+jobs = resources.library_jobs()
+
+health = library.health()
+if not health["ok"]:
+    st.warning(health["message"])
+    if st.button("Rebuild index", help="Re-embed every paper with the current embedding model"):
+        jobs.submit_rebuild()
+        st.rerun()
+
+# -- add papers ----------------------------------------------------------------------------------------
+with st.form("upload", clear_on_submit=True):
+    files = st.file_uploader("Add PDFs", type=["pdf"], accept_multiple_files=True,
+                             help=f"Up to {settings.max_upload_mb} MB and {settings.max_pdf_pages} pages each.")
+    add_clicked = st.form_submit_button("Add to library", type="primary")
+if add_clicked and files:
+    handle_uploads(jobs, files, settings.uploads_dir / ".incoming")
+    st.rerun()
+if st.button("Load sample papers", help="The three short papers bundled with MLR Copilot"):
+    if not jobs.submit_samples():
+        st.error(f"No sample papers found in {settings.samples_dir}.")
+    else:
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def progress_panel():
+    """Per-file progress of queued work; reruns the page once everything has finished."""
+    current = jobs.jobs()
+    if not current:
+        return
+    for job in current:
+        state = {"queued": "running", "running": "running", "added": "complete", "duplicate": "complete",
+                 "done": "complete"}.get(job.state, "error")
+        with st.status(f"{job.label} — {job.state}", state=state, expanded=not job.finished):
+            st.progress(job.fraction, text=job.stage)
+            if job.message:
+                (st.error if state == "error" else st.write)(job.message)
+    if not jobs.active():
+        if st.button("Clear finished"):
+            jobs.clear_finished()
+            st.rerun()
+        if st.session_state.get("library_busy"):
+            st.session_state["library_busy"] = False
+            st.rerun()  # refresh the paper table with the new papers
+    else:
+        st.session_state["library_busy"] = True
+
+
+progress_panel()
+
+# -- papers --------------------------------------------------------------------------------------------
+papers = library.list()
+st.subheader(f"Papers ({len(papers)})")
 if not papers:
-    st.info("The library is empty.")
+    st.info("The library is empty: upload PDFs above or load the sample papers.")
 else:
-    st.dataframe([{k: p[k] for k in ("id", "title", "file_name", "pages", "chunks", "added_at")} for p in papers])
+    st.dataframe(
+        [{"id": p.id, "title": p.title, "authors": ", ".join(p.authors[:4]) + (" et al." if len(p.authors) > 4 else ""),
+          "year": p.year, "pages": p.pages, "chunks": p.chunks, "file": p.file_name, "added": p.added_at}
+         for p in papers],
+        hide_index=True, use_container_width=True)
+    with st.expander("Delete a paper"):
+        choice = st.selectbox("Paper", papers, format_func=lambda p: f"{p.id} · {p.title or p.file_name}",
+                              key="delete_choice")
+        dependents = resources.store().paper_dependents(choice.id)
+        if dependents:
+            st.warning(f"{dependents} research problem(s) built on this paper will be deleted with it.")
+        if st.button("Delete paper", type="secondary"):
+            try:
+                removed = library.remove(choice.id)
+                st.toast(f"Deleted {removed.file_name}")
+            except LibraryError as exc:
+                st.error(str(exc))
+            st.rerun()
+
+# -- search --------------------------------------------------------------------------------------------
+st.subheader("Search")
+col_q, col_k = st.columns([5, 1])
+query = col_q.text_input("Search passages", placeholder="e.g. limitations of the baseline")
+k = col_k.number_input("Results", min_value=1, max_value=50, value=5)
+if query.strip():
+    try:
+        passages = library.retriever.search(query, k=int(k))
+    except LibraryError as exc:
+        st.error(str(exc))
+        passages = []
+    if not passages and papers:
+        st.info("No passages matched.")
+    for p in passages:
+        with st.container(border=True):
+            st.markdown(f"**{p.title}** · {p.section} · page {p.page} · score {p.score:.3f}  \n`{p.chunk_id}`")
+            st.markdown(highlight(p.text, query))

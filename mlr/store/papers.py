@@ -100,3 +100,8 @@ class PaperRecords:
         marks = ",".join("?" * len(ids))
         with self.read() as conn:
             return {r[0] for r in conn.execute(f"SELECT vector_id FROM chunks WHERE paper_id IN ({marks})", ids)}
+
+    def paper_dependents(self, paper_id: int) -> int:
+        """Research problems built on a paper: deleting the paper deletes them too (ON DELETE CASCADE)."""
+        row = self.one("SELECT COUNT(*) AS n FROM problems WHERE paper_id = ?", (paper_id,))
+        return int(row["n"]) if row else 0
