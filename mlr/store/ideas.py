@@ -62,6 +62,15 @@ class IdeaRecords:
         rows = self.query("SELECT * FROM hypotheses WHERE problem_id = ? ORDER BY ordinal", (problem_id,))
         return [_decode(r, "data", "review") for r in rows]
 
+    def list_hypotheses(self) -> list[dict]:
+        """Every hypothesis with its paper's title and its plan's id and status (the Plan page's picker)."""
+        rows = self.query(
+            "SELECT h.*, pr.paper_id, COALESCE(pa.title, pa.file_name) AS paper_title, pl.id AS plan_id,"
+            " pl.status AS plan_status FROM hypotheses h JOIN problems pr ON pr.id = h.problem_id"
+            " JOIN papers pa ON pa.id = pr.paper_id LEFT JOIN plans pl ON pl.hypothesis_id = h.id"
+            " ORDER BY h.id DESC")
+        return [_decode(r, "data", "review") for r in rows]
+
     def set_review(self, hypothesis_id: int, review: dict) -> None:
         with self.write() as conn:
             conn.execute("UPDATE hypotheses SET review = ? WHERE id = ?", (dumps(review), hypothesis_id))
