@@ -1,9 +1,67 @@
-"""Plan: edit, version and accept hypotheses and experiment plans."""
+"""Plan: edit hypotheses and experiment plans; every save is a version; accept a plan to run it."""
 
 import streamlit as st
 
-from ui import resources
+from mlr.agents.idea_flow import restore_plan
+from ui import ideas_jobs, ideas_view, plan_form, resources
 
 st.title("Plan")
-if not resources.store().list_plans():
-    st.info("No plans yet: generate hypotheses on the Ideas page.")
+store = resources.store()
+hypotheses = store.list_hypotheses()
+if not hypotheses:
+    st.info("No hypotheses yet: generate them on the Ideas page.")
+    st.stop()
+
+by_id = {h["id"]: h for h in hypotheses}
+
+
+def label(hid: int) -> str:
+    h = by_id[hid]
+    status = h["plan_status"] or "no plan"
+    method = h["data"]["method"]
+    return f"#{hid} · {status} · {h['paper_title']} · {method[:70]}{'…' if len(method) > 70 else ''}"
+
+
+wanted = st.session_state.get("plan_hypothesis")
+hid = st.selectbox("Hypothesis", list(by_id), format_func=label,
+                   index=list(by_id).index(wanted) if wanted in by_id else 0)
+st.session_state["plan_hypothesis"] = hid
+h = by_id[hid]
+if flash := st.session_state.pop("plan_flash", None):
+    st.success(flash)
+
+st.header("Hypothesis")
+ideas_view.demo_note(h.get("generated_by", ""))
+st.caption(f"Version {h['version']}")
+plan_form.hypothesis_form(store, h)
+plan_form.history(store.hypothesis_versions(hid), h["version"], lambda v: store.restore_hypothesis(hid, v),
+                  "Hypothesis", f"h{hid}")
+
+st.header("Experiment plan")
+key = ideas_jobs.key_for(h["paper_id"])
+ideas_jobs.panel(key)
+plan = store.plan_for_hypothesis(hid)
+if plan is None:
+    st.info("This hypothesis has no plan yet.")
+    if st.button("Generate a plan", disabled=ideas_jobs.busy(key)):
+        ideas_jobs.start(key, "Planning", lambda rec, job: rec.plan(hid, on_token=job.on_token))
+    st.stop()
+
+ideas_view.demo_note(plan.get("generated_by", ""))
+if plan["status"] == "accepted":
+    st.success(f"Version {plan['version']} is accepted (at {plan['accepted_at']}): the Experiment page can run it.")
+    if st.button("Back to draft"):
+        store.set_plan_status(plan["id"], "draft")
+        st.rerun()
+else:
+    st.caption(f"Version {plan['version']} · draft")
+    if st.button("Accept this plan for experimentation", type="primary"):
+        store.set_plan_status(plan["id"], "accepted")
+        st.session_state["plan_flash"] = f"Plan version {plan['version']} accepted."
+        st.rerun()
+plan_form.plan_form(store, plan)
+plan_form.history(store.plan_versions(plan["id"]), plan["version"], lambda v: restore_plan(store, plan["id"], v),
+                  "Plan", f"p{plan['id']}")
+if h.get("review"):
+    st.header("Review")
+    ideas_view.review_view(h["review"])

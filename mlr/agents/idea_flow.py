@@ -52,12 +52,7 @@ class IdeaRecorder:
         return self.store.add_problem(paper_id, problem.model_dump(), generated_by=self.generated_by)
 
     def save_problem(self, problem_id: int, data: dict) -> ResearchProblem:
-        problem = check_edit(ResearchProblem, data)
-        missing = [g.chunk_id for g in problem.gaps if self.agent.retriever.get_chunk(g.chunk_id) is None]
-        if missing:
-            raise IdeaError(f"Not saved: no passage has the chunk id {', '.join(missing)}.")
-        self.store.update_problem(problem_id, data=problem.model_dump())
-        return problem
+        return save_problem(self.store, problem_id, data)
 
     def related(self, problem_id: int) -> RelatedWork:
         row = self._problem_row(problem_id)
@@ -100,11 +95,7 @@ class IdeaRecorder:
 
     # -- edits (the Plan page) --------------------------------------------------------------------
     def save_hypothesis(self, hypothesis_id: int, data: dict, note: str = "edited") -> int:
-        hypothesis = check_edit(Hypothesis, data)
-        missing = [c.chunk_id for c in hypothesis.citations if self.agent.retriever.get_chunk(c.chunk_id) is None]
-        if missing:
-            raise IdeaError(f"Not saved: no passage has the chunk id {', '.join(missing)}.")
-        return self.store.save_hypothesis(hypothesis_id, hypothesis.model_dump(), note=note)
+        return save_hypothesis(self.store, hypothesis_id, data, note)
 
     def save_plan(self, plan_id: int, data: dict, note: str = "edited") -> int:
         return save_plan(self.store, plan_id, data, note)
@@ -139,6 +130,38 @@ class IdeaRecorder:
         return Hypothesis.model_validate(row["data"]), problem
 
 
+def _check_chunks(store: Store, chunk_ids) -> None:
+    missing = [c for c in chunk_ids if store.get_chunk(c) is None]
+    if missing:
+        raise IdeaError(f"Not saved: no passage has the chunk id {', '.join(missing)}.")
+
+
+def save_problem(store: Store, problem_id: int, data: dict) -> ResearchProblem:
+    """Validate the researcher's edit of a problem (gaps must point at real passages) and store it."""
+    problem = check_edit(ResearchProblem, data)
+    _check_chunks(store, [g.chunk_id for g in problem.gaps])
+    if store.get_problem(problem_id) is None:
+        raise IdeaError(f"There is no research problem {problem_id}.")
+    store.update_problem(problem_id, data=problem.model_dump())
+    return problem
+
+
+def save_hypothesis(store: Store, hypothesis_id: int, data: dict, note: str = "edited") -> int:
+    """Validate an edited hypothesis (citations must exist, with their paper) and store it as a new version."""
+    hypothesis = check_edit(Hypothesis, data)
+    _check_chunks(store, [c.chunk_id for c in hypothesis.citations])
+    for c in hypothesis.citations:
+        owner = store.get_chunk(c.chunk_id)["paper_id"]
+        if owner != c.paper_id:
+            raise IdeaError(f"Not saved: chunk {c.chunk_id} belongs to paper {owner}, not {c.paper_id}.")
+    row = store.get_hypothesis(hypothesis_id)
+    if row is None:
+        raise IdeaError(f"There is no hypothesis {hypothesis_id}.")
+    if row["data"] == hypothesis.model_dump():
+        return int(row["version"])
+    return store.save_hypothesis(hypothesis_id, hypothesis.model_dump(), note=note)
+
+
 def save_plan(store: Store, plan_id: int, data: dict, note: str = "edited") -> int:
     """Validate and store a plan as a new version. Changing an accepted plan takes it back to draft:
     an acceptance is of the content the researcher read, and the Experiment page runs accepted plans."""
@@ -152,6 +175,14 @@ def save_plan(store: Store, plan_id: int, data: dict, note: str = "edited") -> i
     if row["status"] == "accepted":
         store.set_plan_status(plan_id, "draft")
     return version
+
+
+def restore_plan(store: Store, plan_id: int, version: int) -> int:
+    """Make an earlier plan version current (as a new version); an accepted plan goes back to draft."""
+    old = next((v for v in store.plan_versions(plan_id) if v["version"] == version), None)
+    if old is None:
+        raise IdeaError(f"Plan {plan_id} has no version {version}.")
+    return save_plan(store, plan_id, old["data"], note=f"restored v{version}")
 
 
 def export_problem(store: Store, problem_id: int) -> dict:

@@ -66,9 +66,11 @@ class Job:
 
 
 class JobBoard:
-    def __init__(self):
+    def __init__(self, expected: tuple[type[BaseException], ...] = ()):
+        """``expected``: exception types whose message is enough for the researcher (no traceback logged)."""
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self.expected = (LLMError, RuntimeError, ValueError, KeyError, *expected)
 
     def start(self, key: str, label: str, work: Callable[[Job], Any]) -> Job:
         """Run ``work(job)`` in a thread; returns the running job under ``key`` if there is one."""
@@ -78,7 +80,8 @@ class JobBoard:
                 return current
             job = Job(key, label)
             self._jobs[key] = job
-        job.thread = threading.Thread(target=self._run, args=(job, work), name=f"idea-{key}", daemon=True)
+        job.thread = threading.Thread(target=self._run, args=(job, work, self.expected), name=f"idea-{key}",
+                                      daemon=True)
         job.thread.start()
         return job
 
@@ -97,10 +100,10 @@ class JobBoard:
                 del self._jobs[key]
 
     @staticmethod
-    def _run(job: Job, work: Callable[[Job], Any]) -> None:
+    def _run(job: Job, work: Callable[[Job], Any], expected) -> None:
         try:
             job.result = work(job)
-        except (LLMError, RuntimeError, ValueError, KeyError) as exc:  # expected failures: a message
+        except expected as exc:  # failures the researcher can act on: their message is enough
             log.info("job %s failed: %s", job.key, exc)
             job.error = str(exc)
         except Exception as exc:  # boundary of the thread: never lose the failure
