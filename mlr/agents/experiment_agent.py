@@ -1,0 +1,169 @@
+"""ExperimentAgent: an accepted plan becomes a runnable experiment, and a failed run gets debugged.
+
+1. ``rank_prototypes``: embedding similarity of the plan and each prototype's description, then
+   the model's pick among the closest with a reason (the researcher may override).
+2. ``adapt``: parameter values under a schema generated from the notebook's parameters, plus
+   optional cell edits that are only proposed (``apply_edits`` writes them into a *copy*).
+3. ``debugger``: the debug loop (``mlr.agents.experiment_debug``).
+HF candidates live in ``mlr.agents.hub_candidates``. The LLM, embedder and runner are passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlr.agents import prompts
+from mlr.agents.experiment_debug import Debugger
+from mlr.agents.experiment_schemas import (Adaptation, PrototypeRanking, ProposedEdit, ScoredPrototype,
+                                           adaptation_model, pick_model)
+from mlr.config import Settings
+from mlr.execution import notebook_edit
+from mlr.llm.base import LLM, schema_prompt
+from mlr.llm.errors import LLMError
+from mlr.protocols import Embedder, Runner
+
+log = logging.getLogger(__name__)
+
+TOP_K = 5  # prototypes shown to the model: more only dilutes a small model's attention
+MAX_CELL_CHARS = 1500
+
+
+def plan_text(plan: dict) -> str:
+    """The parts of a plan that say what the experiment is, as one text (for embeddings and prompts)."""
+    lines = []
+    for key, label in (("objective", "Objective"), ("method", "Method"), ("dataset", "Dataset"),
+                       ("baseline", "Baseline"), ("primary_metric", "Primary metric")):
+        if plan.get(key):
+            lines.append(f"{label}: {plan[key]}")
+    if plan.get("experiment_design"):
+        design = plan["experiment_design"]
+        lines.append("Design: " + ("; ".join(design) if isinstance(design, list) else str(design)))
+    for p in plan.get("parameters") or []:
+        if isinstance(p, dict) and p.get("name"):
+            lines.append(f"Parameter to vary: {p['name']} in {p.get('values')} {p.get('description', '')}".rstrip())
+    if "higher_is_better" in plan:
+        lines.append("Higher is better." if plan["higher_is_better"] else "Lower is better.")
+    return "\n".join(lines)
+
+
+def _as_prototype(p: Any) -> dict:
+    """Accept the execution layer's prototype objects or plain dicts (name, path, description)."""
+    get = (lambda k: p.get(k)) if isinstance(p, dict) else (lambda k: getattr(p, k, None))
+    path = str(get("path") or "")
+    return {"name": str(get("name") or Path(path).stem), "path": path,
+            "description": str(get("description") or get("title") or "")}
+
+
+class ExperimentAgent:
+    def __init__(self, llm: LLM | None, runner: Runner | None, store, settings: Settings, *,
+                 embedder: Embedder | None = None):
+        self.llm, self.runner, self.store, self.settings, self.embedder = llm, runner, store, settings, embedder
+
+    # -- 1. prototype choice --------------------------------------------------------------------------
+    def rank_prototypes(self, plan: dict, prototypes: list, *, ask_model: bool = True) -> PrototypeRanking:
+        protos = [_as_prototype(p) for p in prototypes]
+        if not protos:
+            raise ValueError("there are no prototype notebooks to choose from")
+        text = plan_text(plan)
+        scores = self._similarities(text, [f"{p['name']}: {p['description']}" for p in protos])
+        ranked = sorted((ScoredPrototype(**p, similarity=round(float(s), 4)) for p, s in zip(protos, scores)),
+                        key=lambda s: -s.similarity)
+        fallback = PrototypeRanking(ranked=ranked, pick=ranked[0].name, picked_by="similarity",
+                                    reason=f"closest description to the plan (similarity {ranked[0].similarity:.2f})")
+        if not ask_model or self.llm is None or len(ranked) == 1:
+            return fallback
+        top = ranked[:TOP_K]
+        schema = pick_model([p.name for p in top])
+        messages = self._messages("experiment/pick", plan_text=text, prototypes=[p.model_dump() for p in top],
+                                  schema=schema_prompt(schema))
+        try:
+            answer = self.llm.structured(messages, schema)
+        except LLMError as exc:
+            log.warning("prototype pick by the model failed, using similarity: %s", exc)
+            fallback.reason += f"; the model could not pick ({exc})"
+            return fallback
+        return PrototypeRanking(ranked=ranked, pick=answer.name, reason=answer.reason, picked_by="llm")
+
+    def _similarities(self, query: str, texts: list[str]) -> np.ndarray:
+        if self.embedder is None:
+            # No embedder: word overlap keeps the ranking meaningful (and the UI usable) without one.
+            q = set(query.lower().split())
+            return np.array([len(q & set(t.lower().split())) / (len(q) or 1) for t in texts], dtype=np.float32)
+        vectors = np.asarray(self.embedder.embed([query, *texts]), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = vectors / np.where(norms == 0, 1, norms)
+        return vectors[1:] @ vectors[0]
+
+    # -- 2. adaptation --------------------------------------------------------------------------------
+    def adapt(self, plan: dict, notebook: str | Path, *, plan_id: int | None = None) -> Adaptation:
+        """Ask the model for parameter values (validated against the notebook) and optional cell edits."""
+        from mlr.execution.parameters import inspect_parameters  # papermill: loaded only when adapting
+
+        if self.llm is None:
+            raise LLMError("no model is in use; fill the parameters by hand")
+        params = inspect_parameters(notebook)
+        cells = [{"index": i, "source": src[:MAX_CELL_CHARS]}
+                 for i, kind, src in notebook_edit.cell_sources(notebook) if kind == "code"]
+        param_cell = notebook_edit.parameters_cell_index(notebook)
+        editable = [c["index"] for c in cells if c["index"] != param_cell]
+        schema = adaptation_model(params, editable)
+        feedback = [r["text"] for r in self.store.list_feedback(plan_id)][-8:] if plan_id is not None else []
+        messages = self._messages("experiment/adapt", plan_text=plan_text(plan), notebook_name=Path(notebook).name,
+                                  parameters=[p.model_dump() for p in params], cells=cells, feedback=feedback,
+                                  schema=schema_prompt(schema))
+        answer = self.llm.structured(messages, schema)
+        values = answer.parameters.model_dump()
+        defaults = {p.name: p.default for p in params}
+        # Only what the model set and that differs from the notebook: papermill overrides nothing else, so an
+        # expression default (np.arange(3)) is never replaced by the schema's placeholder None.
+        changed = {k: values[k] for k in answer.parameters.model_fields_set
+                   if values[k] is not None and defaults.get(k) != values[k]}
+        edits = []
+        for edit in answer.edits:
+            old = notebook_edit.cell_source(notebook, edit.cell_index)
+            if old.rstrip() == edit.new_source.rstrip():
+                continue
+            edits.append(ProposedEdit(cell_index=edit.cell_index, new_source=edit.new_source,
+                                      explanation=edit.explanation,
+                                      diff=notebook_edit.unified_diff(old, edit.new_source, f"cell[{edit.cell_index}]")))
+        return Adaptation(notebook=str(notebook), parameters=changed, reason=answer.reason, edits=edits)
+
+    def apply_edits(self, adaptation: Adaptation, approved: list[int], *, plan_id: int | None = None) -> Path:
+        """Write the approved edits (indexes into ``adaptation.edits``) into a copy; returns the copy's path.
+
+        The prototype itself is never modified; with no approved edit the copy equals the prototype.
+        """
+        folder = self.settings.workspace_dir / "adapted" / (
+            f"plan-{plan_id}" if plan_id is not None else "adhoc") / f"{time.strftime('%Y%m%d-%H%M%S')}-" \
+            f"{uuid.uuid4().hex[:6]}"
+        versions = notebook_edit.NotebookVersions.start(adaptation.notebook, folder)
+        current = versions.latest()
+        for i in approved:
+            edit = adaptation.edits[i]
+            current, _ = versions.apply(current, edit.cell_index, edit.new_source)
+        (folder / "adaptation.json").write_text(json.dumps({**adaptation.model_dump(), "approved": approved},
+                                                           indent=2, default=str), encoding="utf-8")
+        return current
+
+    def feedback(self, text: str, *, plan_id: int | None = None) -> int:
+        text = text.strip()
+        if not text:
+            raise ValueError("feedback is empty")
+        return self.store.add_feedback(text, plan_id=plan_id)
+
+    # -- 3. debugging ---------------------------------------------------------------------------------
+    def debugger(self, *, plan_id: int | None = None, timeout_s: float | None = None) -> Debugger:
+        if self.runner is None:
+            raise ValueError("debugging needs a runner")
+        return Debugger(self.llm, self.runner, self.store, self.settings, plan_id=plan_id, timeout_s=timeout_s)
+
+    def _messages(self, template: str, **context) -> list[dict]:
+        return [{"role": "system", "content": prompts.render("experiment/system")},
+                {"role": "user", "content": prompts.render(template, **context)}]

@@ -1,0 +1,303 @@
+"""The debug loop: a failed run becomes a tree of attempts, each a fix, its diff, its rerun and outcome.
+
+The shape follows aideml's journal: every attempt is a node (parent, buggy or not, depth). The
+root is the first run of a copy of the notebook; a proposal (rule first, then the model) fixes the
+*current* node; approving it writes a new notebook version (the original is never touched), reruns
+and makes the child current; rejecting it records a rejected node and the next proposal avoids it;
+undo moves "current" back to the parent. All of it is in the record (``attempts``, ``feedback``),
+so the page, the CLI and a restarted app see the same tree. Step by step for the UI
+(``start`` → ``propose`` → ``decide``), or all at once with ``run_loop`` for the CLI and autopilot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from mlr.agents import prompts
+from mlr.agents.experiment_schemas import DebugResult, Proposal, patch_model
+from mlr.config import Settings
+from mlr.execution import notebook_edit
+from mlr.execution.fixers import FixContext, run_fixers
+from mlr.execution.fixers.base import ErrorReport
+from mlr.execution.fixers.report import build_report
+from mlr.llm.base import LLM, schema_prompt
+from mlr.llm.errors import LLMError
+from mlr.protocols import RunError, RunOutcome, Runner
+
+log = logging.getLogger(__name__)
+
+MAX_CONTEXT_CHARS = 3000  # other cells shown to the model: small models lose the thread on long prompts
+
+
+class DebugStop(Exception):
+    """The loop cannot go on; ``reason`` says why in words, ``command`` is what the researcher can run."""
+
+    def __init__(self, reason: str, command: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.command = command
+
+
+# What a decision callback may answer: True (apply), False (reject), or text (reject, with feedback).
+Decision = bool | str
+Approver = Callable[[Proposal], Decision]
+
+
+class Debugger:
+    def __init__(self, llm: LLM | None, runner: Runner, store, settings: Settings, *, plan_id: int | None = None,
+                 timeout_s: float | None = None):
+        self.llm, self.runner, self.store, self.settings = llm, runner, store, settings
+        self.plan_id = plan_id
+        self.timeout_s = timeout_s
+
+    # -- the tree -------------------------------------------------------------------------------------
+    def start(self, notebook: str | Path, parameters: dict | None = None, *,
+              outcome: RunOutcome | None = None) -> int:
+        """Copy the notebook into a new session folder and record the root attempt; returns its id.
+
+        ``outcome`` is a run of the original that already failed (from the page); without one the
+        copy is run now.
+        """
+        folder = self.settings.workspace_dir / "debug" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        versions = notebook_edit.NotebookVersions.start(notebook, folder)
+        v0 = versions.latest()
+        parameters = dict(parameters or {})
+        if outcome is None:
+            outcome = self._run(v0, parameters)
+        root_id = self.store.add_attempt(notebook=str(v0), source="initial", plan_id=self.plan_id, depth=0,
+                                         run_id=outcome.run_id or None, data={})
+        self._record_outcome(root_id, v0, parameters, outcome, extra={"folder": str(folder), "current_id": root_id,
+                                                                      "origin": str(Path(notebook).resolve())})
+        return root_id
+
+    def attempts(self, root_id: int) -> list[dict]:
+        return self.store.list_attempts(root_id=root_id)
+
+    def current(self, root_id: int) -> dict:
+        root = self.store.get_attempt(root_id)
+        if root is None:
+            raise DebugStop(f"there is no debug session {root_id}")
+        return self.store.get_attempt(root["data"].get("current_id", root_id)) or root
+
+    def feedback(self, root_id: int, text: str) -> int:
+        """Store the researcher's words; the next proposal's prompt carries them."""
+        text = text.strip()
+        if not text:
+            raise ValueError("feedback is empty")
+        return self.store.add_feedback(text, plan_id=self.plan_id, attempt_id=self.current(root_id)["id"])
+
+    def undo(self, root_id: int) -> dict:
+        """Make the previous version (the current node's parent) current again; returns it."""
+        node = self.current(root_id)
+        if node["parent_id"] is None:
+            raise DebugStop("nothing to undo: this is the original notebook")
+        parent = self.store.get_attempt(node["parent_id"])
+        self._set_root(root_id, current_id=parent["id"], undone=[*self._root(root_id).get("undone", []), node["id"]])
+        self.store.add_feedback(f"undo: went back from attempt {node['id']} to attempt {parent['id']}",
+                                plan_id=self.plan_id, attempt_id=node["id"])
+        return parent
+
+    # -- one step -------------------------------------------------------------------------------------
+    def propose(self, root_id: int, *, use_llm: bool = True) -> Proposal:
+        """The next fix for the current node: a rule's if one applies (and was not rejected), else the model's."""
+        node = self.current(root_id)
+        if not node["is_buggy"]:
+            raise DebugStop("the current version ran successfully; nothing to fix")
+        report = ErrorReport.model_validate(node["data"]["report"])
+        parameters = node["data"].get("parameters", {})
+        rejected = [c for c in self._children(root_id, node["id"]) if c["approved"] == 0]
+        tried_rules = {c["source"].split(":", 1)[1] for c in self._children(root_id, node["id"])
+                       if c["source"].startswith("rule:")}
+        parent = self.store.get_attempt(node["parent_id"]) if node["parent_id"] else None
+        if parent and node["source"].startswith("rule:") and (parent["data"].get("report") or {}).get(
+                "evalue") == report.evalue:
+            tried_rules.add(node["source"].split(":", 1)[1])  # that rule ran and the same error came back
+        ctx = FixContext(notebook=Path(node["notebook"]), search_roots=self._roots(root_id, node),
+                         notebook_code=notebook_edit.code_text(node["notebook"]))
+        fix = run_fixers(report, ctx, skip=tried_rules)
+        if fix is not None and fix.action == "stop":
+            raise DebugStop(fix.explanation, fix.command)
+        if fix is not None:
+            return self._proposal(root_id, node, f"rule:{fix.fixer}", fix.action, fix.explanation,
+                                  fix.cell_index, fix.new_source, fix.parameters, parameters)
+        if not use_llm or self.llm is None:
+            raise DebugStop(f"no rule fixes {report.headline()}, and no model is in use")
+        if report.cell_index is None:
+            raise DebugStop(f"the error is not in a cell ({report.headline()}); a cell patch cannot fix it")
+        patch = self._ask_model(root_id, node, report, rejected)
+        return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
+                              patch.new_source, None, parameters)
+
+    def decide(self, proposal: Proposal, approved: bool, *, note: str = "") -> dict:
+        """Apply (new version, rerun, new current node) or reject (recorded, avoided next time)."""
+        parent = self.store.get_attempt(proposal.parent_id)
+        common = {"plan_id": self.plan_id, "parent_id": parent["id"], "depth": parent["depth"] + 1,
+                  "source": proposal.source, "diff": proposal.diff, "explanation": proposal.explanation}
+        if note:
+            self.store.add_feedback(note, plan_id=self.plan_id, attempt_id=parent["id"])
+        if not approved:
+            attempt_id = self.store.add_attempt(notebook=parent["notebook"], approved=False,
+                                                data={"proposal": proposal.model_dump()}, **common)
+            self.store.update_attempt(attempt_id, outcome="rejected")
+            return self.store.get_attempt(attempt_id)
+        parameters = dict(parent["data"].get("parameters", {}))
+        notebook = Path(parent["notebook"])
+        if proposal.action == "patch":
+            versions = notebook_edit.NotebookVersions(self._root(proposal.root_id)["folder"])
+            notebook, _ = versions.apply(notebook, proposal.cell_index, proposal.new_source)
+        else:
+            parameters = dict(proposal.parameters or {})
+        attempt_id = self.store.add_attempt(notebook=str(notebook), approved=True,
+                                            data={"proposal": proposal.model_dump()}, **common)
+        outcome = self._run(notebook, parameters)
+        self._record_outcome(attempt_id, notebook, parameters, outcome)
+        self._set_root(proposal.root_id, current_id=attempt_id)
+        return self.store.get_attempt(attempt_id)
+
+    # -- the whole loop -------------------------------------------------------------------------------
+    def run_loop(self, notebook: str | Path, parameters: dict | None = None, *, max_attempts: int | None = None,
+                 autopilot: bool = False, approve: Approver | None = None, use_llm: bool = True,
+                 outcome: RunOutcome | None = None, root_id: int | None = None) -> DebugResult:
+        """Run (or continue) a session until it succeeds, a fix is refused for good, or the limit is hit."""
+        limit = self.settings.debug_attempts if max_attempts is None else max_attempts
+        if root_id is None:
+            root_id = self.start(notebook, parameters, outcome=outcome)
+        made = 0
+        reason, command = "", None
+        while True:
+            node = self.current(root_id)
+            if not node["is_buggy"]:
+                break
+            if made >= limit:
+                reason = f"stopped after {limit} attempt(s) without a successful run"
+                break
+            try:
+                proposal = self.propose(root_id, use_llm=use_llm)
+            except DebugStop as stop:
+                reason, command = stop.reason, stop.command
+                break
+            except LLMError as exc:
+                reason = f"the model could not propose a patch: {exc}"
+                break
+            made += 1
+            decision: Decision = True if autopilot else (approve(proposal) if approve else None)
+            if decision is None:
+                self.decide(proposal, False)
+                reason = ("approval needed: a patch is ready but autopilot is off and nobody can approve it here "
+                          f"({proposal.source}: {proposal.explanation}). Rerun with --autopilot or on a terminal.")
+                break
+            note = decision if isinstance(decision, str) else ""
+            self.decide(proposal, decision is True, note=note)
+        return self.result(root_id, reason=reason, command=command)
+
+    def result(self, root_id: int, *, reason: str = "", command: str | None = None) -> DebugResult:
+        node = self.current(root_id)
+        fixed = not node["is_buggy"] and node["parent_id"] is not None
+        if not node["is_buggy"]:
+            if node["parent_id"] is None:
+                reason = reason or "the notebook ran successfully; nothing to fix"
+            else:
+                reason = f"fixed by {node['source']} at depth {node['depth']}: {node['explanation']}"
+        attempts = [_summary(a) for a in self.attempts(root_id)]
+        return DebugResult(fixed=fixed, attempts=attempts, final_status=node["outcome"] or "unknown",
+                           final_notebook=node["notebook"], metrics=node["data"].get("metrics") or {},
+                           reason=reason or "stopped", root_id=root_id, command=command)
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def _run(self, notebook: Path, parameters: dict) -> RunOutcome:
+        try:
+            return self.runner.run(str(notebook), parameters, kind="debug", plan_id=self.plan_id,
+                                   timeout_s=self.timeout_s)
+        except Exception as exc:  # boundary: a runner failure becomes a failed outcome the loop can stop on
+            log.exception("runner failed on %s", notebook)
+            return RunOutcome(run_id=0, status="failed",
+                              error=RunError(ename=type(exc).__name__, evalue=str(exc)))
+
+    def _record_outcome(self, attempt_id: int, notebook: Path, parameters: dict, outcome: RunOutcome,
+                        extra: dict | None = None) -> None:
+        report = build_report(outcome, notebook, parameters) if outcome.status != "succeeded" else None
+        data = {**self.store.get_attempt(attempt_id)["data"], **(extra or {}), "parameters": parameters,
+                "metrics": outcome.metrics, "seconds": outcome.seconds, "output_notebook": outcome.output_notebook,
+                "report": report.model_dump() if report else None}
+        self.store.update_attempt(attempt_id, run_id=outcome.run_id or None, is_buggy=int(report is not None),
+                                  outcome=outcome.status, data=data)
+
+    def _root(self, root_id: int) -> dict:
+        return self.store.get_attempt(root_id)["data"]
+
+    def _set_root(self, root_id: int, **values) -> None:
+        self.store.update_attempt(root_id, data={**self._root(root_id), **values})
+
+    def _children(self, root_id: int, node_id: int) -> list[dict]:
+        return [a for a in self.attempts(root_id) if a["parent_id"] == node_id]
+
+    def _roots(self, root_id: int, node: dict) -> list[Path]:
+        """Folders a relative path in the notebook may mean: the run's working folder, the prototype's."""
+        roots = []
+        if node["data"].get("output_notebook"):
+            roots.append(Path(node["data"]["output_notebook"]).parent)
+        origin = self._root(root_id).get("origin")
+        if origin:
+            roots.append(Path(origin).parent)
+        return roots
+
+    def _proposal(self, root_id, node, source, action, explanation, cell_index, new_source, new_params,
+                  old_params) -> Proposal:
+        if action == "patch":
+            diff = notebook_edit.unified_diff(notebook_edit.cell_source(node["notebook"], cell_index), new_source,
+                                              name=f"cell[{cell_index}]")
+        else:
+            diff = notebook_edit.parameters_diff(old_params, new_params or {})
+        return Proposal(root_id=root_id, parent_id=node["id"], source=source, action=action,
+                        explanation=explanation, cell_index=cell_index, new_source=new_source,
+                        parameters=new_params, diff=diff)
+
+    def _feedback_texts(self, root_id: int) -> list[str]:
+        ids = {a["id"] for a in self.attempts(root_id)}
+        rows = self.store.list_feedback(self.plan_id)
+        return [r["text"] for r in rows if r["attempt_id"] in ids or (self.plan_id is not None
+                                                                       and r["attempt_id"] is None)][-8:]
+
+    def _ask_model(self, root_id: int, node: dict, report: ErrorReport, rejected: list[dict]):
+        cells = [(i, src) for i, kind, src in notebook_edit.cell_sources(node["notebook"]) if kind == "code"]
+        schema = patch_model([i for i, _ in cells])
+        others, used = [], 0
+        for i, src in cells:  # the cells before the failing one explain its names; keep within budget
+            if i == report.cell_index or used + len(src) > MAX_CONTEXT_CHARS:
+                continue
+            others.append({"index": i, "source": src})
+            used += len(src)
+        by_id = {a["id"]: a for a in self.attempts(root_id)}
+        path, cursor = [], node
+        while cursor and cursor["parent_id"] is not None:  # the fixes that led to this version
+            path.insert(0, cursor)
+            cursor = by_id.get(cursor["parent_id"])
+        tried = [f"{a['source']}: {a['explanation']} (applied; the run then {a['outcome']})" for a in path]
+        tried += [f"{a['source']}: {a['explanation']} (rejected by the researcher)" for a in rejected]
+        messages = [
+            {"role": "system", "content": prompts.render("experiment/system")},
+            {"role": "user", "content": prompts.render(
+                "experiment/patch", report=report.model_dump(), parameters=json.dumps(report.parameters, default=str),
+                other_cells=others, tried=tried, feedback=self._feedback_texts(root_id),
+                schema=schema_prompt(schema))},
+        ]
+        patch = self.llm.structured(messages, schema)
+        if patch.new_source.rstrip() == notebook_edit.cell_source(node["notebook"], patch.cell_index).rstrip():
+            raise DebugStop("the model proposed no change to the cell; it cannot fix this failure")
+        return patch
+
+
+def _summary(a: dict) -> dict:
+    """One attempt as the CLI prints it and the page draws it."""
+    report = a["data"].get("report") or {}
+    return {"id": a["id"], "parent_id": a["parent_id"], "depth": a["depth"], "source": a["source"],
+            "approved": None if a["approved"] is None else bool(a["approved"]), "is_buggy": None if a["is_buggy"]
+            is None else bool(a["is_buggy"]), "outcome": a["outcome"], "run_id": a["run_id"],
+            "notebook": a["notebook"], "explanation": a["explanation"], "diff": a["diff"],
+            "error": f"{report.get('ename')}: {report.get('evalue')}" if report.get("ename") else None,
+            "seconds": a["data"].get("seconds")}

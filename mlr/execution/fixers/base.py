@@ -1,0 +1,162 @@
+"""What fixers read (an error report and its context) and what they return (a fix or a stop)."""
+
+from __future__ import annotations
+
+import io
+import keyword
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+# Python 3.12+ kernels (and IPython's traceback) append this; 3.11 kernels do not, so fixers
+# compute their own suggestion when it is missing.
+DID_YOU_MEAN = re.compile(r"Did you mean:? '?([\w.]+)'?\??")
+
+
+class ErrorReport(BaseModel):
+    """Everything the debugger (rules or model) knows about one failed run."""
+
+    status: str = "failed"  # failed | timed_out | cancelled | interrupted
+    cell_index: int | None = None
+    cell_source: str = ""
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""  # ANSI-free, trimmed to the frames that matter
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    last_output: str = ""  # the failing cell's last printed lines
+
+    def headline(self) -> str:
+        if self.status != "failed":
+            return f"run {self.status}"
+        where = f" in cell {self.cell_index}" if self.cell_index is not None else ""
+        return f"{self.ename}: {self.evalue}{where}"
+
+
+class Fix(BaseModel):
+    """A proposal. ``action``: patch a cell, change parameters, or stop (what to do is in ``explanation``)."""
+
+    action: Literal["patch", "parameters", "stop"]
+    fixer: str
+    explanation: str
+    cell_index: int | None = None
+    new_source: str | None = None
+    parameters: dict[str, Any] | None = None  # the full new parameter set for "parameters"
+    command: str | None = None  # e.g. the exact pip install line for "stop"
+
+
+@dataclass
+class FixContext:
+    """Where a fixer may look: the notebook version that failed and the folders paths resolve against."""
+
+    notebook: Path
+    search_roots: list[Path] = field(default_factory=list)
+    notebook_code: str = ""  # every code cell, for candidate names and keys
+
+
+def names_in(code: str) -> set[str]:
+    """Identifiers used anywhere in ``code`` (tokenizer-based; tolerates broken code)."""
+    out: set[str] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+                out.add(tok.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        out.update(w for w in re.findall(r"[A-Za-z_]\w*", code) if not keyword.iskeyword(w))
+    return out
+
+
+def replace_name(source: str, old: str, new: str, *, attribute_only: bool = False) -> str:
+    """Replace identifier tokens ``old`` by ``new`` (not inside strings or longer names).
+
+    ``attribute_only`` replaces only ``.old`` (an attribute access), leaving variables alone.
+    """
+    pattern = (r"(?<=\.)" if attribute_only else r"(?<![\w.])") + re.escape(old) + r"\b"
+    out, pos = [], 0
+    for start, end in _code_spans(source):
+        out.append(source[pos:start])
+        out.append(re.sub(pattern, lambda _m: new, source[start:end]))
+        pos = end
+    out.append(source[pos:])
+    return "".join(out)
+
+
+def replace_string_literal(source: str, old: str, new: str) -> str:
+    """Replace the quoted literal ``'old'`` / ``"old"`` (exact content) by ``new``, keeping the quotes."""
+    return re.sub(r"""(['"])""" + re.escape(old) + r"\1", lambda m: m.group(1) + new + m.group(1), source)
+
+
+def _code_spans(source: str) -> list[tuple[int, int]]:
+    """Spans of ``source`` outside string literals and comments (a cheap scanner, good enough for cells)."""
+    spans, i, start, n = [], 0, 0, len(source)
+    while i < n:
+        ch = source[i]
+        if ch == "#":
+            spans.append((start, i))
+            i = source.find("\n", i)
+            i = n if i < 0 else i
+            start = i
+        elif ch in "'\"":
+            spans.append((start, i))
+            quote = source[i:i + 3] if source[i:i + 3] in ("'''", '"""') else ch
+            j = i + len(quote)
+            while j < n and source[j:j + len(quote)] != quote:
+                j += 2 if source[j] == "\\" else 1
+            i = min(n, j + len(quote))
+            start = i
+        else:
+            i += 1
+    spans.append((start, n))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def distance(a: str, b: str) -> int:
+    """Edit cost in CPython's suggestion units: 2 per insert, delete, substitution or adjacent swap,
+    1 for a case-only substitution (a swap is one typo, so it costs like one)."""
+    rows = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        rows[i][0] = 2 * i
+    for j in range(len(b) + 1):
+        rows[0][j] = 2 * j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            ca, cb = a[i - 1], b[j - 1]
+            sub = 0 if ca == cb else 1 if ca.lower() == cb.lower() else 2
+            rows[i][j] = min(rows[i - 1][j] + 2, rows[i][j - 1] + 2, rows[i - 1][j - 1] + sub)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 2)
+    return rows[-1][-1]
+
+
+def closest(name: str, candidates, *, preferred: set[str] = frozenset()) -> str | None:
+    """The candidate nearest to ``name`` within CPython's own suggestion bound
+    (``(len(a) + len(b) + 3) * 2 // 6``), so we suggest what Python 3.12 would have.
+
+    Ties go to ``preferred`` names (those the notebook itself defines), then to the shorter one.
+    """
+    best: tuple | None = None
+    for cand in set(candidates):
+        if cand == name or not cand:
+            continue
+        bound = (len(name) + len(cand) + 3) * 2 // 6
+        if abs(len(cand) - len(name)) * 2 > bound:
+            continue
+        d = distance(name, cand)
+        if d > bound:
+            continue
+        key = (d, cand not in preferred, len(cand), cand)
+        if best is None or key < best:
+            best = key
+    return best[-1] if best else None
+
+
+def suggestion_in(report: ErrorReport) -> str | None:
+    """Python's own "Did you mean" suggestion, when the kernel printed one."""
+    for text in (report.evalue, report.traceback[-2000:]):
+        m = DID_YOU_MEAN.search(text)
+        if m:
+            return m.group(1)
+    return None

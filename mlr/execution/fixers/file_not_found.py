@@ -1,0 +1,77 @@
+"""A file that is not found: point the code (or the parameter) at the nearest existing path."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+from mlr.execution.fixers.base import ErrorReport, Fix, FixContext, replace_string_literal
+
+_MISSING = re.compile(r"No such file or directory: '([^']+)'|does not exist: '?([^'\n]+)'?|File (\S+) does not exist")
+_SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
+MAX_FILES = 20000
+MAX_DEPTH = 4
+
+
+def existing_paths(roots: list[Path]) -> dict[str, Path]:
+    """Relative path (as code would write it) -> absolute path, for files and folders under the roots."""
+    found: dict[str, Path] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        base_depth = len(root.parts)
+        for folder, dirs, files in os.walk(root):
+            depth = len(Path(folder).parts) - base_depth
+            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and depth < MAX_DEPTH]
+            for name in [*dirs, *files]:
+                full = Path(folder) / name
+                found.setdefault(full.relative_to(root).as_posix(), full)
+                if len(found) >= MAX_FILES:
+                    return found
+    return found
+
+
+def nearest(missing: str, roots: list[Path]) -> str | None:
+    paths = existing_paths(roots)
+    if not paths:
+        return None
+    rel = missing[2:] if missing.startswith("./") else missing
+    if Path(missing).is_absolute():
+        # An absolute path from another machine: match on the trailing components.
+        tail = Path(missing).parts[-2:]
+        rel = "/".join(tail)
+    match = difflib.get_close_matches(rel, list(paths), n=1, cutoff=0.6)
+    if match:
+        return match[0]
+    by_name = {Path(p).name: p for p in paths}
+    name_match = difflib.get_close_matches(Path(rel).name, list(by_name), n=1, cutoff=0.7)
+    return by_name[name_match[0]] if name_match else None
+
+
+def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
+    if report.ename not in {"FileNotFoundError", "OSError", "IOError"}:
+        return None
+    m = _MISSING.search(report.evalue)
+    if not m:
+        return None
+    missing = next(g for g in m.groups() if g)
+    found = nearest(missing, ctx.search_roots)
+    if not found or found == missing:
+        return None
+    # 1. the path is a parameter value: change the parameter.
+    for key, value in report.parameters.items():
+        if value == missing:
+            return Fix(action="parameters", fixer="file_not_found", parameters={**report.parameters, key: found},
+                       explanation=f"`{missing}` does not exist; the nearest existing path is `{found}` "
+                                   f"(parameter `{key}`).")
+    if report.cell_index is None:
+        return None
+    # 2. the literal is in the failing cell; 3. only its file name is (the path was joined in code).
+    for old, new in ((missing, found), (Path(missing).name, Path(found).name)):
+        new_source = replace_string_literal(report.cell_source, old, new)
+        if new_source != report.cell_source:
+            return Fix(action="patch", fixer="file_not_found", cell_index=report.cell_index, new_source=new_source,
+                       explanation=f"`{missing}` does not exist; the nearest existing path is `{found}`.")
+    return None

@@ -1,0 +1,142 @@
+"""Each rule-based fixer on the error reports real kernels produce (no kernel needed here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlr.execution.fixers import FixContext, run_fixers
+from mlr.execution.fixers import did_you_mean, file_not_found, key_kwarg, missing_module, oom, syntax
+from mlr.execution.fixers.base import ErrorReport, closest, replace_name
+
+
+def ctx(code: str = "", roots=()) -> FixContext:
+    return FixContext(notebook=Path("nb.ipynb"), search_roots=list(roots), notebook_code=code)
+
+
+def report(ename, evalue, source="", **kw) -> ErrorReport:
+    return ErrorReport(ename=ename, evalue=evalue, cell_index=kw.pop("cell_index", 2), cell_source=source, **kw)
+
+
+def test_oom_halves_the_batch_size_parameter():
+    r = report("OutOfMemoryError", "CUDA out of memory. Tried to allocate 2.00 GiB", "train()",
+               parameters={"batch_size": 64, "lr": 0.1})
+    fix = oom.fix(r, ctx())
+    assert fix.action == "parameters" and fix.parameters == {"batch_size": 32, "lr": 0.1}
+
+
+def test_oom_halves_a_literal_when_there_is_no_parameter_and_stops_at_one():
+    fix = oom.fix(report("RuntimeError", "CUDA out of memory.", "loader = DataLoader(ds, batch_size=16)"), ctx())
+    assert fix.action == "patch" and "batch_size=8" in fix.new_source
+    stop = oom.fix(report("OutOfMemoryError", "CUDA out of memory", "x", parameters={"batch_size": 1}), ctx())
+    assert stop.action == "stop"
+    assert oom.fix(report("RuntimeError", "shape mismatch", "x", parameters={"batch_size": 8}), ctx()) is None
+
+
+@pytest.mark.parametrize("module,command", [("cv2", "pip install opencv-python"), ("sklearn.svm", "pip install scikit-learn"),
+                                            ("lightgbm", "pip install lightgbm")])
+def test_missing_package_stops_with_the_exact_pip_command(module, command):
+    fix = missing_module.fix(report("ModuleNotFoundError", f"No module named '{module}'", f"import {module}"), ctx())
+    assert fix.action == "stop" and fix.command == command and command in fix.explanation
+
+
+def test_a_misspelled_installed_module_is_patched_not_installed():
+    fix = missing_module.fix(report("ModuleNotFoundError", "No module named 'jsonn'", "import jsonn\nx = jsonn.dumps(1)"),
+                             ctx())
+    assert fix.action == "patch" and fix.new_source == "import json\nx = json.dumps(1)"
+
+
+def test_file_not_found_points_at_the_nearest_existing_path(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.csv").write_text("x\n")
+    (tmp_path / "data" / "test.csv").write_text("x\n")
+    src = "df = open('data/trian.csv').read()"
+    fix = file_not_found.fix(report("FileNotFoundError", "[Errno 2] No such file or directory: 'data/trian.csv'", src),
+                             ctx(roots=[tmp_path]))
+    assert fix.new_source == "df = open('data/train.csv').read()"
+    # The same path given as a parameter: the parameter changes, not the code.
+    fix = file_not_found.fix(report("FileNotFoundError", "[Errno 2] No such file or directory: 'data/trian.csv'",
+                                    "df = open(path)", parameters={"path": "data/trian.csv"}), ctx(roots=[tmp_path]))
+    assert fix.action == "parameters" and fix.parameters == {"path": "data/train.csv"}
+    # Nothing close: no guess.
+    assert file_not_found.fix(report("FileNotFoundError", "[Errno 2] No such file or directory: 'weights/model.pt'",
+                                     "open('weights/model.pt')"), ctx(roots=[tmp_path])) is None
+
+
+def test_name_error_uses_pythons_suggestion_or_the_notebooks_own_names():
+    r = report("NameError", "name 'lenght' is not defined. Did you mean: 'length'?", "y = lenght + 1")
+    assert did_you_mean.fix(r, ctx()).new_source == "y = length + 1"
+    r = report("NameError", "name 'lenght' is not defined", "y = lenght + 1  # lenght in a comment stays")
+    fix = did_you_mean.fix(r, ctx("length = 3\ny = lenght + 1"))
+    assert fix.new_source == "y = length + 1  # lenght in a comment stays"
+    assert did_you_mean.fix(report("NameError", "name 'zzz' is not defined", "zzz"), ctx("a = 1")) is None
+
+
+def test_name_error_on_a_conventional_alias_adds_the_import():
+    fix = did_you_mean.fix(report("NameError", "name 'np' is not defined", "x = np.ones(3)"), ctx("x = np.ones(3)"))
+    assert fix.new_source == "import numpy as np\nx = np.ones(3)"
+
+
+def test_attribute_and_import_errors_use_the_real_names():
+    fix = did_you_mean.fix(report("AttributeError", "module 'math' has no attribute 'sqr'", "y = math.sqr(2)"), ctx())
+    assert fix.new_source == "y = math.sqrt(2)"
+    fix = did_you_mean.fix(report("AttributeError", "'list' object has no attribute 'apend'", "s.apend(1)"), ctx())
+    assert fix.new_source == "s.append(1)"
+    fix = did_you_mean.fix(report("ImportError", "cannot import name 'meen' from 'statistics' (/usr/lib/x.py)",
+                                  "from statistics import meen\nm = meen([1])"), ctx())
+    assert fix.new_source == "from statistics import mean\nm = mean([1])"
+
+
+def test_key_error_and_unexpected_kwarg_take_the_closest_existing_one():
+    code = "config = {'learning_rate': 0.1}\nx = config['learnig_rate']"
+    fix = key_kwarg.fix(report("KeyError", "'learnig_rate'", "x = config['learnig_rate']"), ctx(code))
+    assert fix.new_source == "x = config['learning_rate']"
+    code = "def train(data, learning_rate=0.1):\n    pass\ntrain([], learning_rat=0.2)"
+    fix = key_kwarg.fix(report("TypeError", "train() got an unexpected keyword argument 'learning_rat'",
+                               "train([], learning_rat=0.2)"), ctx(code))
+    assert fix.new_source == "train([], learning_rate=0.2)"
+    code = "import json as js\ns = js.dumps({}, indnt=2)"
+    fix = key_kwarg.fix(report("TypeError", "JSONEncoder.__init__() got an unexpected keyword argument 'indnt'",
+                               "s = js.dumps({}, indnt=2)"), ctx(code))
+    assert fix.new_source == "s = js.dumps({}, indent=2)"
+    assert key_kwarg.fix(report("KeyError", "3", "x = d[3]"), ctx("d = {}")) is None
+
+
+@pytest.mark.parametrize("src,fixed", [
+    ("for i in range(3)  # loop\n    x = i", "for i in range(3):  # loop\n    x = i"),
+    ("if x > 1\n    y = 2", "if x > 1:\n    y = 2"),
+    ("y = max(1, 2\nprint(y)", "y = max(1, 2)\nprint(y)"),
+    ("z = [1, 2, 3)", "z = [1, 2, 3]"),
+    ("a = f(1))", "a = f(1)"),
+    ("%matplotlib inline\ndef f()\n    return 1", "%matplotlib inline\ndef f():\n    return 1"),
+])
+def test_syntax_fixes_compile(src, fixed):
+    fix = syntax.fix(report("SyntaxError", "invalid syntax", src), ctx())
+    assert fix is not None and fix.new_source == fixed
+    assert syntax.compile_error(fix.new_source) is None
+
+
+def test_syntax_does_not_guess_when_no_single_edit_compiles():
+    assert syntax.fix(report("SyntaxError", "invalid syntax", "x = = 1"), ctx()) is None
+
+
+def test_unfixable_statuses_stop_and_a_crashing_rule_is_skipped(monkeypatch):
+    assert run_fixers(ErrorReport(status="timed_out"), ctx()).action == "stop"
+
+    def boom(report, ctx):
+        raise RuntimeError("rule bug")
+
+    from mlr.execution import fixers
+    monkeypatch.setitem(fixers.FIXERS, "oom", boom)
+    fix = run_fixers(report("NameError", "name 'lenght' is not defined", "lenght"), ctx("length = 1"))
+    assert fix.fixer == "did_you_mean"
+
+
+def test_helpers_leave_strings_and_longer_names_alone():
+    src = "lenght = 1\nprint('lenght', lenghts, obj.lenght)"
+    assert replace_name(src, "lenght", "length") == "length = 1\nprint('lenght', lenghts, obj.lenght)"
+    assert replace_name(src, "lenght", "length", attribute_only=True) == \
+        "lenght = 1\nprint('lenght', lenghts, obj.length)"
+    assert closest("lenght", {"length", "len", "height"}) == "length"
+    assert closest("abc", {"xyz"}) is None
