@@ -1,0 +1,181 @@
+"""The process that runs one notebook: ``python -m mlr.execution.child SPEC.json``.
+
+Started by :mod:`mlr.execution.job` in its own session with the run directory as working directory,
+so papermill's ``os.chdir`` and the kernel never touch the app. It writes three files there:
+``progress.json`` (cell i of n, rewritten atomically at each cell), ``output.log`` (the cells' printed
+output as it streams) and ``result.json`` (status and error, once, at the end).
+
+SIGTERM (cancel, whole-run timeout) and the death of the parent both kill the kernel's process
+group; nbclient then stops with a dead kernel and papermill still saves the output notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger("mlr.execution.child")
+
+PROGRESS_FILE, RESULT_FILE, OUTPUT_LOG = "progress.json", "result.json", "output.log"
+
+
+def write_json_atomic(path: Path, value) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(value, fh, default=str)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Tracker:
+    """nbclient hooks → progress.json, and which user cell was running when something went wrong."""
+
+    def __init__(self, run_dir: Path, user_ids: list[str], code_ids: list[str]):
+        self.run_dir = run_dir
+        self.index_of = {cid: i for i, cid in enumerate(user_ids)}  # cell id -> index in the user's notebook
+        self.number_of = {cid: n for n, cid in enumerate(code_ids, start=1)}
+        self.total = len(code_ids)
+        self.current: int | None = None
+        self.error_cell: int | None = None
+        self.done = 0
+        self.stop_reason: str | None = None
+        self.write("starting")
+
+    def write(self, phase: str, number: int | None = None) -> None:
+        write_json_atomic(self.run_dir / PROGRESS_FILE, {
+            "phase": phase, "cell_index": self.current, "cell_number": number, "cells_total": self.total,
+            "cells_done": self.done, "cell_started": time.time(), "child_pid": os.getpid()})
+
+    def on_cell_start(self, cell, cell_index, **_):
+        cid = cell.get("id")
+        self.current = self.index_of.get(cid)  # None: papermill's injected parameters cell
+        self.write("parameters" if self.current is None else "running", self.number_of.get(cid))
+
+    def on_cell_executed(self, cell, cell_index, **_):
+        if cell.get("id") in self.number_of:
+            self.done += 1
+
+    def on_cell_error(self, cell, cell_index, **_):
+        self.error_cell = self.index_of.get(cell.get("id"))
+
+
+def kill_kernels(reason: str, tracker: Tracker) -> None:
+    """Kill every process below us (the kernel and what it started), each by its process group too."""
+    import psutil
+
+    tracker.stop_reason = tracker.stop_reason or reason
+    me = os.getpid()
+    for proc in psutil.Process(me).children(recursive=True):
+        try:
+            pgid = os.getpgid(proc.pid)
+            if pgid not in (os.getpgrp(), 0, 1):
+                os.killpg(pgid, signal.SIGKILL)
+            proc.kill()
+        except (OSError, psutil.Error):
+            continue
+
+
+def watch_parent(parent: int, tracker: Tracker) -> None:
+    # Own session: nobody signals us when the app dies, so notice it and take the kernel down with us.
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            log.warning("parent %s is gone: stopping the run", parent)
+            kill_kernels("interrupted", tracker)
+            return
+
+
+def prepare(spec: dict, run_dir: Path):
+    """Snapshot the notebook into the run directory with a stable id on every cell."""
+    import uuid
+
+    import nbformat
+
+    nb = nbformat.read(spec["notebook"], as_version=4)
+    if nb.get("nbformat_minor", 0) < 5:
+        nb.nbformat_minor = 5  # cell ids exist from 4.5 on
+    for cell in nb.cells:
+        if not cell.get("id"):
+            cell["id"] = uuid.uuid4().hex[:12]
+    snapshot = run_dir / "input.ipynb"
+    nbformat.write(nb, str(snapshot))
+    user_ids = [c["id"] for c in nb.cells]
+    code_ids = [c["id"] for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    return snapshot, user_ids, code_ids
+
+
+def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict:
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError, strip_color
+
+    started = time.monotonic()
+    error = None
+    with open(run_dir / OUTPUT_LOG, "a", encoding="utf-8", buffering=1) as out:
+        try:
+            papermill.execute_notebook(
+                str(snapshot), spec["output"], parameters=spec["parameters"], kernel_name=spec["kernel_name"],
+                execution_timeout=spec["cell_timeout_s"], start_timeout=spec.get("start_timeout_s", 60),
+                progress_bar=False, log_output=True, stdout_file=out, stderr_file=out,
+                autosave_cell_every=spec.get("autosave_s", 10),
+                on_cell_start=tracker.on_cell_start, on_cell_executed=tracker.on_cell_executed,
+                on_cell_error=tracker.on_cell_error)
+            status = "succeeded"
+        except PapermillExecutionError as exc:
+            status = "failed"
+            error = {"ename": exc.ename, "evalue": strip_color(str(exc.evalue)),
+                     "traceback": strip_color("\n".join(exc.traceback or [])), "cell_index": tracker.error_cell}
+        except CellTimeoutError as exc:
+            status = "timed_out"
+            error = {"ename": "CellTimeoutError", "evalue": f"a cell ran longer than the per-cell limit of "
+                     f"{spec['cell_timeout_s']:g} s ({exc})", "traceback": "", "cell_index": tracker.current}
+        except DeadKernelError as exc:
+            status = "failed"
+            error = {"ename": "DeadKernelError", "evalue": "the kernel died while running this cell (a crash, "
+                     f"os._exit, or the out-of-memory killer): {exc}", "traceback": "",
+                     "cell_index": tracker.current}
+        except Exception as exc:  # boundary: anything else papermill or the kernel manager raises
+            log.exception("run failed")
+            status = "failed"
+            error = {"ename": type(exc).__name__, "evalue": str(exc), "traceback": "",
+                     "cell_index": tracker.current}
+    if tracker.stop_reason:  # the kernel died because we killed it
+        status = tracker.stop_reason
+    return {"status": status, "error": error, "seconds": round(time.monotonic() - started, 3)}
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # papermill also logs every printed line at INFO: output.log has them already.
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    spec_path = Path(argv[0])
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    run_dir = spec_path.parent
+    try:
+        snapshot, user_ids, code_ids = prepare(spec, run_dir)
+    except Exception as exc:  # boundary: the notebook vanished or became unreadable since it was queued
+        write_json_atomic(run_dir / RESULT_FILE, {"status": "failed", "seconds": 0.0, "error": {
+            "ename": "NotebookContractError", "evalue": f"cannot read {spec['notebook']}: {exc}",
+            "traceback": "", "cell_index": None}})
+        return 1
+    tracker = Tracker(run_dir, user_ids, code_ids)
+    signal.signal(signal.SIGTERM, lambda *_: kill_kernels("cancelled", tracker))
+    threading.Thread(target=watch_parent, args=(spec["parent_pid"], tracker), daemon=True).start()
+    result = execute(spec, run_dir, tracker, snapshot)
+    tracker.write("finished")
+    write_json_atomic(run_dir / RESULT_FILE, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,209 @@
+"""A notebook's parameters (the cell tagged ``parameters``), read with papermill, and typed values.
+
+papermill reports each parameter's default as source text and its type only when annotated
+(``lr: float = 0.01``); an unannotated ``lr = 0.01`` comes back as type "None". We evaluate the
+default as a Python literal and take the type from the value, so forms and the CLI get real types.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from pydantic import BaseModel
+
+from mlr.execution.errors import NotebookContractError
+
+log = logging.getLogger(__name__)
+
+PARAMETERS_TAG = "parameters"
+TYPES = ("bool", "int", "float", "str", "list", "dict", "none", "expression")
+_ANNOTATIONS = {"bool": "bool", "int": "int", "float": "float", "str": "str", "list": "list", "dict": "dict",
+                "tuple": "list", "List": "list", "Dict": "dict"}
+_TRUE, _FALSE = {"true", "1", "yes", "on", "y"}, {"false", "0", "no", "off", "n"}
+
+HOW_TO_TAG = ("Tag the cell that sets the defaults with `parameters` (Jupyter: View → Cell Toolbar → Tags; "
+              "JupyterLab: property inspector → Add Tag; a jupytext .py script: `# %% tags=[\"parameters\"]`).")
+
+
+class Parameter(BaseModel):
+    """One parameter of a notebook: what a form widget or ``-p NAME VALUE`` needs."""
+
+    name: str
+    type: str  # one of TYPES; "expression" = a default that is not a literal (e.g. np.arange(3))
+    default: Any = None
+    default_source: str = ""  # the default as written in the notebook
+    help: str = ""
+
+
+def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """Read an .ipynb, turning every way it can be unreadable into one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotebookContractError(f"notebook not found: {path}")
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as exc:  # boundary: JSON errors, validation errors, encoding errors
+        raise NotebookContractError(f"{path.name} is not a readable Jupyter notebook: {exc}") from exc
+
+
+def parameters_cell_index(nb: nbformat.NotebookNode) -> int | None:
+    for i, cell in enumerate(nb.cells):
+        if PARAMETERS_TAG in (cell.get("metadata", {}).get("tags") or []):
+            return i
+    return None
+
+
+def type_of(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "dict"
+    return "expression"
+
+
+def inspect_parameters(path: str | Path) -> list[Parameter]:
+    """The parameters of the notebook at ``path``, in cell order.
+
+    Raises :class:`NotebookContractError` when the notebook is unreadable or has no ``parameters`` cell.
+    """
+    import papermill  # heavy (~0.5 s): only where a notebook is inspected
+
+    path = Path(path)
+    nb = read_notebook(path)
+    if parameters_cell_index(nb) is None:
+        raise NotebookContractError(f"{path.name} has no cell tagged `parameters`, so its settings cannot be "
+                                    f"filled in. {HOW_TO_TAG}")
+    try:
+        raw = papermill.inspect_notebook(str(path))
+    except Exception as exc:  # boundary: a parameters cell papermill cannot parse
+        raise NotebookContractError(f"cannot read the parameters of {path.name}: {exc}") from exc
+    out = []
+    for name, info in raw.items():
+        source = str(info.get("default") or "")
+        try:
+            default = ast.literal_eval(source)
+            kind = type_of(default)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            default, kind = source, "expression"
+        annotated = _ANNOTATIONS.get(str(info.get("inferred_type_name") or "").split("[")[0])
+        if annotated and kind in ("none", "expression"):
+            kind = annotated  # `x: int = None` or `x: float = math.pi`: trust the annotation
+        if annotated == "float" and kind == "int":
+            default, kind = float(default), "float"  # `lr: float = 1`
+        out.append(Parameter(name=name, type=kind, default=default, default_source=source,
+                             help=str(info.get("help") or "").strip()))
+    return out
+
+
+def parse_value(param: Parameter, raw: str) -> Any:
+    """Parse a command-line string as ``param``'s type; a clear ``ValueError`` when it does not fit."""
+    text = raw.strip()
+    try:
+        if param.type == "bool":
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError("expected true or false")
+        if param.type == "int":
+            return int(text)
+        if param.type == "float":
+            return float(text)
+        if param.type == "str":
+            return raw
+        if param.type in ("list", "dict"):
+            value = _literal(text)
+            expected = (list, tuple) if param.type == "list" else dict
+            if not isinstance(value, expected):
+                raise ValueError(f"expected a {param.type} literal such as " +
+                                 ("[1, 2]" if param.type == "list" else '{"a": 1}'))
+            return list(value) if param.type == "list" else value
+        # none / expression: a literal if it is one, else the text itself
+        try:
+            return _literal(text)
+        except ValueError:
+            return raw
+    except ValueError as exc:
+        raise ValueError(f"parameter {param.name!r} is a {param.type}; cannot use {raw!r}: {exc}") from None
+
+
+def _literal(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError) as exc:
+        raise ValueError(f"not a literal ({exc.__class__.__name__})") from None
+
+
+def coerce(params: list[Parameter], values: dict[str, Any]) -> dict[str, Any]:
+    """Check names (clear error for an unknown one) and turn strings into each parameter's type."""
+    known = {p.name: p for p in params}
+    out = {}
+    for name, value in values.items():
+        if name not in known:
+            listed = ", ".join(known) or "none"
+            raise ValueError(f"unknown parameter {name!r}; the notebook's parameters are: {listed}")
+        out[name] = parse_value(known[name], value) if isinstance(value, str) else value
+    return out
+
+
+def values_from_plan(plan_data: dict | None, params: list[Parameter]) -> dict[str, Any]:
+    """The variant values a plan gives for the notebook's parameters (the first value it lists).
+
+    Plans store ``parameters`` as ``[{"name", "values": [...], "description"}]`` (IdeaAgent) or as a
+    plain ``{name: value}`` mapping; names that are not notebook parameters are ignored, values that
+    do not fit the parameter's type are skipped (the form then shows the default).
+    """
+    raw = (plan_data or {}).get("parameters") or []
+    pairs: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        pairs = dict(raw)
+    else:
+        for item in raw:
+            if isinstance(item, dict) and item.get("name"):
+                values = item.get("values", item.get("value"))
+                value = values[0] if isinstance(values, list) and values else values
+                if value is not None:
+                    pairs[str(item["name"])] = value
+    known = {p.name: p for p in params}
+    out = {}
+    for name, value in pairs.items():
+        param = known.get(name)
+        if param is None:
+            continue
+        try:
+            if isinstance(value, str) and param.type != "str":
+                value = parse_value(param, value)
+            elif param.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            elif param.type == "int" and isinstance(value, float) and value.is_integer():
+                value = int(value)
+        except ValueError:
+            log.info("plan value %r for %s does not fit type %s", value, name, param.type)
+            continue
+        out[name] = value
+    return out
+
+
+def defaults(params: list[Parameter]) -> dict[str, Any]:
+    """The notebook's own defaults, for a baseline run (non-literal defaults are left to the notebook)."""
+    return {p.name: p.default for p in params if p.type != "expression"}

@@ -1,0 +1,136 @@
+"""Prototype notebooks: the bundled ones of the sample papers and the ones the researcher adds.
+
+Contract (see DESIGN.md): a cell tagged ``parameters``; results written to ``metrics.json`` in the
+working directory; notebook metadata ``"mlr": {"primary_metric", "higher_is_better", "description",
+"paper"}``. Added notebooks are checked on the way in and stored under ``settings.prototypes_dir``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import nbformat
+from pydantic import BaseModel
+
+from mlr.config import Settings
+from mlr.execution.errors import NotebookContractError
+from mlr.execution.parameters import HOW_TO_TAG, inspect_parameters, parameters_cell_index, read_notebook
+
+log = logging.getLogger(__name__)
+
+MAX_PROTOTYPE_BYTES = 20 * 2**20
+_HEADING = re.compile(r"^\s*#\s+(.+)$", re.MULTILINE)
+
+
+class Prototype(BaseModel):
+    path: Path
+    slug: str
+    title: str
+    description: str = ""
+    primary_metric: str | None = None
+    higher_is_better: bool = True
+    paper: str | None = None
+    source: str = "bundled"  # bundled | added
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({'sample' if self.source == 'bundled' else 'added'})"
+
+
+def describe(path: str | Path, *, slug: str | None = None, source: str = "bundled") -> Prototype:
+    """A :class:`Prototype` from a notebook file (title from the ``mlr`` metadata or the first heading)."""
+    path = Path(path)
+    nb = read_notebook(path)
+    meta = nb.metadata.get("mlr", {}) or {}
+    title = meta.get("title")
+    if not title:
+        for cell in nb.cells:
+            match = _HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+            if match:
+                title = match.group(1).strip()
+                break
+    slug = slug or path.stem
+    return Prototype(path=path, slug=slug, title=title or slug.replace("_", " ").replace("-", " "),
+                     description=str(meta.get("description") or ""), primary_metric=meta.get("primary_metric"),
+                     higher_is_better=bool(meta.get("higher_is_better", True)), paper=meta.get("paper"),
+                     source=source)
+
+
+def list_prototypes(settings: Settings) -> list[Prototype]:
+    """Bundled ``sample_papers/*/prototype.ipynb`` then the researcher's added notebooks, by name."""
+    found: list[Prototype] = []
+    candidates = [(p, p.parent.name, "bundled") for p in sorted(settings.samples_dir.glob("*/prototype.ipynb"))]
+    if settings.prototypes_dir.is_dir():
+        candidates += [(p, p.stem, "added") for p in sorted(settings.prototypes_dir.glob("*.ipynb"))
+                       if not p.name.startswith(".")]  # .tmp-* files are uploads being written
+    for path, slug, source in candidates:
+        try:
+            found.append(describe(path, slug=slug, source=source))
+        except NotebookContractError as exc:
+            log.warning("skipping prototype %s: %s", path, exc)
+    return found
+
+
+def _safe_stem(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(name).stem).strip("-.") or "prototype"
+    return stem[:80]
+
+
+def notebook_from_upload(name: str, content: bytes) -> nbformat.NotebookNode:
+    """Parse an uploaded ``.ipynb``, or a ``.py`` script through jupytext; a clear error for anything else."""
+    suffix = Path(name).suffix.lower()
+    if len(content) > MAX_PROTOTYPE_BYTES:
+        raise NotebookContractError(f"{name} is larger than {MAX_PROTOTYPE_BYTES // 2**20} MiB")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookContractError(f"{name} is not UTF-8 text: {exc}") from exc
+    try:
+        if suffix == ".ipynb":
+            nb = nbformat.reads(text, as_version=4)
+        elif suffix == ".py":
+            import jupytext
+
+            nb = jupytext.reads(text, fmt="py")
+        else:
+            raise NotebookContractError(f"{name}: expected a Jupyter notebook (.ipynb) or a Python script (.py)")
+        nbformat.validate(nb)
+    except NotebookContractError:
+        raise
+    except Exception as exc:  # boundary: JSON, validation and jupytext errors
+        raise NotebookContractError(f"{name} is not a valid notebook: {exc}") from exc
+    if parameters_cell_index(nb) is None:
+        raise NotebookContractError(f"{name} has no cell tagged `parameters`. {HOW_TO_TAG}")
+    return nb
+
+
+def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
+    """Check an uploaded notebook/script and store it as a prototype; returns it.
+
+    The stored file never overwrites another: ``name-2.ipynb`` and so on.
+    """
+    nb = notebook_from_upload(name, content)
+    nb.metadata.setdefault("mlr", {})
+    nb.metadata.setdefault("kernelspec", {"name": settings.kernel_name, "display_name": "Python 3",
+                                          "language": "python"})
+    settings.prototypes_dir.mkdir(parents=True, exist_ok=True)
+    stem = _safe_stem(name)
+    target = settings.prototypes_dir / f"{stem}.ipynb"
+    n = 2
+    while target.exists():
+        target = settings.prototypes_dir / f"{stem}-{n}.ipynb"
+        n += 1
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ipynb", dir=settings.prototypes_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            nbformat.write(nb, fh)
+        inspect_parameters(tmp)  # the parameters cell must also parse, before the file is visible
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return describe(target, slug=target.stem, source="added")
