@@ -120,6 +120,9 @@ def test_hypothesis_versions(recorder, store):
     assert recorder.save_hypothesis(hid, hypothesis("Edited method.")) == 2
     with pytest.raises(IdeaError, match="no passage"):
         recorder.save_hypothesis(hid, hypothesis(cites=(("zz", 2),)))
+    with pytest.raises(IdeaError, match="belongs to paper 2"):
+        recorder.save_hypothesis(hid, hypothesis(cites=(("2:0", 3),)))
+    assert recorder.save_hypothesis(hid, hypothesis("Edited method.")) == 2  # unchanged: no new version
     assert store.restore_hypothesis(hid, 1) == 3
     assert store.get_hypothesis(hid)["data"]["method"] == hypothesis()["method"]
     with pytest.raises(KeyError):
