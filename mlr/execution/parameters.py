@@ -81,16 +81,23 @@ def inspect_parameters(path: str | Path) -> list[Parameter]:
 
     Raises :class:`NotebookContractError` when the notebook is unreadable or has no ``parameters`` cell.
     """
-    import papermill  # heavy (~0.5 s): only where a notebook is inspected
+    # papermill's translators (heavy import, ~0.5 s) parse the cell. Not papermill.inspect_notebook: it
+    # fails on a notebook without kernelspec metadata and formats "{...}" in the path with parameters.
+    from papermill.translators import papermill_translators
 
     path = Path(path)
     nb = read_notebook(path)
-    if parameters_cell_index(nb) is None:
+    index = parameters_cell_index(nb)
+    if index is None:
         raise NotebookContractError(f"{path.name} has no cell tagged `parameters`, so its settings cannot be "
                                     f"filled in. {HOW_TO_TAG}")
+    kernel = (nb.metadata.get("kernelspec") or {}).get("name") or "python3"
+    language = ((nb.metadata.get("kernelspec") or {}).get("language")
+                or (nb.metadata.get("language_info") or {}).get("name") or "python")
     try:
-        raw = papermill.inspect_notebook(str(path))
-    except Exception as exc:  # boundary: a parameters cell papermill cannot parse
+        raw = {p.name: p._asdict() for p in papermill_translators.find_translator(kernel, language)
+               .inspect(nb.cells[index])}
+    except Exception as exc:  # boundary: a language papermill cannot inspect, a cell it cannot parse
         raise NotebookContractError(f"cannot read the parameters of {path.name}: {exc}") from exc
     out = []
     for name, info in raw.items():

@@ -12,6 +12,7 @@ notebook if one survived) and keeps queued runs, which the dispatcher then resum
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -24,7 +25,6 @@ from mlr.execution.errors import NotebookContractError, UnknownRunError
 from mlr.execution.job import RunJob
 from mlr.protocols import RunError, RunOutcome
 from mlr.store import FINAL, Store
-from mlr.store.db import dumps
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class NotebookRunner:
             raise NotebookContractError(f"notebook not found: {path}")
         parameters = dict(parameters or {})
         try:
-            dumps(parameters)
+            json.dumps(parameters)  # strictly: the record's dumps() would turn an object into its str()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"parameters must be JSON values (numbers, strings, lists, dicts): {exc}") from exc
         if timeout_s is not None and timeout_s <= 0:
