@@ -56,3 +56,14 @@ def library_jobs():
     from mlr.library.jobs import LibraryJobs
 
     return LibraryJobs(library())
+
+
+@st.cache_resource(show_spinner=False)
+def runner():
+    """The notebook runner and its queue worker, started once per server process.
+
+    Starting it marks runs left 'running' by a dead app 'interrupted' and resumes queued ones.
+    """
+    from mlr.execution.runner import NotebookRunner
+
+    return NotebookRunner(settings(), store()).start()
