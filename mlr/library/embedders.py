@@ -68,7 +68,7 @@ class MiniLMEmbedder:
         self.model = _load_minilm(quantize)
         self.tokenizer = self.model.tokenizer
         self.name = name + ("+int8" if quantize else "")
-        self.dimension = int(self.model.get_sentence_embedding_dimension())
+        self.dimension = int(self.model.get_embedding_dimension())
         self.max_tokens = int(self.model.max_seq_length)
         self.batch_size = batch_size
 

@@ -148,7 +148,7 @@ class Library:
         texts = [c.text for c in p.chunks]
         span = STAGES["index"] - STAGES["embed"]
         vectors = self.embedder.embed(
-            texts, progress=(lambda f: progress("embed", STAGES["embed"] + span * f)) if progress else None)
+            texts, progress=(lambda f: progress("embed", round(STAGES["embed"] + span * f, 4))) if progress else None)
         if progress:
             progress("index", STAGES["index"])
         with self._write_lock, self.index.lock:

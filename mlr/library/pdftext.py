@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pypdf import PdfReader
-from pypdf.constants import PasswordType
+from pypdf import PasswordType
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from mlr.library.errors import DamagedPdfError, EncryptedPdfError, NotAPdfError, ScannedPdfError, TooLargeError
