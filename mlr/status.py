@@ -24,7 +24,11 @@ def embedding_status(settings: Settings, ollama_models: list[str]) -> dict:
 
 
 def check_generation(llm) -> dict:
-    """One short real generation: is the backend working, and how fast?"""
+    """One short real generation: is the backend working, and how fast (load time excluded)?"""
+    try:
+        llm.warm_up()
+    except LLMError as exc:
+        return {"ok": False, "tokens_per_s": 0.0, "error": str(exc)}
     start = time.perf_counter()
     before = llm.usage.completion_tokens
     try:

@@ -73,6 +73,9 @@ class BaseLLM:
         """Yield the answer's text in pieces (one piece when not streaming)."""
         raise NotImplementedError  # abstract: each backend implements it
 
+    def warm_up(self) -> None:
+        """Load what the first call would load (weights, connections); a no-op for remote backends."""
+
     # -- public API -------------------------------------------------------------------------------
     def chat(self, messages: list[Message], *, max_tokens: int | None = None) -> str:
         return "".join(self._timed(messages, None, False, max_tokens))

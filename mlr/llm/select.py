@@ -48,6 +48,7 @@ def select_llm(settings: Settings) -> Selection:
             raise LLMUnavailable(reason)
     else:
         reason = "MLR_LLM_BACKEND=embedded."
-    llm = EmbeddedLLM(n_ctx=settings.embedded_ctx, max_tokens=settings.embedded_max_tokens, **common)
+    llm = EmbeddedLLM(n_ctx=settings.embedded_ctx, n_threads=settings.embedded_threads,
+                      max_tokens=settings.embedded_max_tokens, **common)
     log.info("using the embedded model: %s", reason)
     return Selection(llm, reachable, models, reason)
