@@ -57,8 +57,9 @@ def _as_prototype(p: Any) -> dict:
     """Accept the execution layer's prototype objects or plain dicts (name, path, description)."""
     get = (lambda k: p.get(k)) if isinstance(p, dict) else (lambda k: getattr(p, k, None))
     path = str(get("path") or "")
-    return {"name": str(get("name") or Path(path).stem), "path": path,
-            "description": str(get("description") or get("title") or "")}
+    name = get("slug") or get("name") or Path(path).stem
+    described = " — ".join(str(x) for x in (get("title"), get("description")) if x)
+    return {"name": str(name), "path": path, "description": described}
 
 
 class ExperimentAgent:

@@ -114,9 +114,11 @@ class Debugger:
         tried_rules = {c["source"].split(":", 1)[1] for c in self._children(root_id, node["id"])
                        if c["source"].startswith("rule:")}
         parent = self.store.get_attempt(node["parent_id"]) if node["parent_id"] else None
-        if parent and node["source"].startswith("rule:") and (parent["data"].get("report") or {}).get(
-                "evalue") == report.evalue:
-            tried_rules.add(node["source"].split(":", 1)[1])  # that rule ran and the same error came back
+        if (parent and node["source"].startswith("rule:") and node["data"].get("proposal", {}).get("action") == "patch"
+                and (parent["data"].get("report") or {}).get("evalue") == report.evalue):
+            # That rule's patch ran and the same error came back: let the model try instead. (A parameter rule
+            # such as halving the batch size may rightly repeat.)
+            tried_rules.add(node["source"].split(":", 1)[1])
         ctx = FixContext(notebook=Path(node["notebook"]), search_roots=self._roots(root_id, node),
                          notebook_code=notebook_edit.code_text(node["notebook"]))
         fix = run_fixers(report, ctx, skip=tried_rules)

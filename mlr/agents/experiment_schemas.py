@@ -100,7 +100,7 @@ def adaptation_model(params: list, code_cells: list[int]) -> type[BaseModel]:
 class _PatchBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("new_source")
+    @field_validator("new_source", check_fields=False)
     @classmethod
     def _compiles(cls, value: str) -> str:
         # A patch that does not even compile would waste a run: let the model retry with the error.

@@ -27,6 +27,9 @@ def broken(tmp_path):
 
 @pytest.fixture
 def runner(settings, store):
-    from tests.expagent.pm_runner import PapermillRunner
+    """The real execution engine (papermill in a child process, real kernel)."""
+    from mlr.execution.runner import NotebookRunner
 
-    return PapermillRunner(settings, store)
+    r = NotebookRunner(settings, store)
+    yield r
+    r.stop(cancel_running=True)
