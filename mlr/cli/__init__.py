@@ -13,7 +13,7 @@ import sys
 
 from mlr.config import Settings
 
-COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run"]
+COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run", "mlr.cli.debug"]
 
 
 def build_parser() -> argparse.ArgumentParser:
