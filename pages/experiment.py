@@ -1,9 +1,56 @@
-"""Experiment: run an accepted plan's prototype notebook, baseline and variant."""
+"""Experiment: run a prototype notebook for an accepted plan (or ad hoc): baseline, variant, live runs, results."""
+
+import importlib.util
 
 import streamlit as st
 
+from mlr.execution.errors import NotebookContractError
+from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
+from mlr.execution.prototypes import list_prototypes
+from ui import experiment_run as view
 from ui import resources
 
 st.title("Experiment")
-if not resources.store().list_plans(status="accepted"):
-    st.info("No accepted plan yet: accept one on the Plan page.")
+settings, store, runner = resources.settings(), resources.store(), resources.runner()
+
+# 1. What to run: an accepted plan (or none), a prototype notebook and its parameters.
+plans = store.list_plans(status="accepted")
+if not plans:
+    st.info("No accepted plan yet: accept one on the Plan page, or make an ad-hoc run of a prototype below.")
+plan = view.pick_plan(plans)
+plan_id = plan["id"] if plan else None
+view.upload_prototype(settings)
+prototypes = list_prototypes(settings)
+if not prototypes:
+    st.info("No prototype notebooks yet: add one above (a cell tagged `parameters`, results in `metrics.json`).")
+    st.stop()
+proto = view.pick_prototype(prototypes, plan)
+try:
+    params = inspect_parameters(proto.path)
+except NotebookContractError as exc:
+    st.error(str(exc))
+    st.stop()
+metric, higher = view.metric_choice(plan, proto)
+st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher else 'lower'} is better) · "
+           f"success bar {settings.success_bar:.0%}")
+
+# 2. Baseline (the notebook's defaults) and variant (the plan's values, editable).
+if st.button("Run baseline (defaults)", key="exp-baseline"):
+    run_id = runner.submit(proto.path, defaults(params), kind="baseline", plan_id=plan_id)
+    st.toast(f"Baseline queued as run {run_id}.")
+variant = view.parameter_form(proto, params, values_from_plan((plan or {}).get("data"), params))
+if variant is not None:
+    run_id = runner.submit(proto.path, variant, kind="variant", plan_id=plan_id)
+    st.toast(f"Variant queued as run {run_id}.")
+
+# 3. ExperimentAgent panel (prototype ranking, adaptation, debug loop): ui/experiment_agent.py,
+#    render(plan=..., prototype=..., parameters=..., runner=..., store=..., settings=...) draws here.
+if importlib.util.find_spec("ui.experiment_agent") is not None:
+    from ui import experiment_agent
+
+    experiment_agent.render(plan=plan, prototype=proto, parameters=params, runner=runner, store=store,
+                            settings=settings)
+
+# 4. Live runs (polled every second) and results.
+view.live_runs(store, runner, plan_id=plan_id, notebook=str(proto.path.resolve()))
+view.results(store, settings, plan_id=plan_id, notebook=str(proto.path.resolve()), metric=metric, higher=higher)

@@ -147,7 +147,8 @@ def parse_value(param: Parameter, raw: str) -> Any:
         except ValueError:
             return raw
     except ValueError as exc:
-        raise ValueError(f"parameter {param.name!r} is a {param.type}; cannot use {raw!r}: {exc}") from None
+        article = "an" if param.type[0] in "aeiou" else "a"
+        raise ValueError(f"parameter {param.name!r} is {article} {param.type}; cannot use {raw!r}: {exc}") from None
 
 
 def _literal(text: str) -> Any:

@@ -1,0 +1,254 @@
+"""Streamlit pieces of the Experiment page: plan/prototype pickers, the parameter form, live runs,
+results and the executed notebook. All logic is in ``mlr.execution``; these only draw and submit."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from mlr.execution.errors import ExecutionError, MetricsError, NotebookContractError
+from mlr.execution.metrics import compare
+from mlr.execution.notebook_view import notebook_cells
+from mlr.execution.parameters import Parameter, parse_value
+from mlr.execution.prototypes import Prototype, add_prototype
+from mlr.store import ACTIVE
+
+STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
+               "cancelled": "🚫", "interrupted": "⚠️"}
+AD_HOC = "No plan: ad-hoc run"
+
+
+def plan_label(plan: dict) -> str:
+    data = plan.get("data") or {}
+    text = data.get("objective") or (plan.get("hypothesis") or {}).get("method") or "plan"
+    return f"Plan {plan['id']} · v{plan['version']} · {str(text)[:80]}"
+
+
+def pick_plan(plans: list[dict]) -> dict | None:
+    options = [None, *plans]
+    choice = st.selectbox("Plan", options, format_func=lambda p: AD_HOC if p is None else plan_label(p),
+                          key="exp-plan", help="An accepted plan from the Plan page, or an ad-hoc run.")
+    if choice is not None:
+        data = choice.get("data") or {}
+        with st.expander("Plan details", expanded=False):
+            for field in ("objective", "method", "dataset", "baseline", "primary_metric", "compute_budget"):
+                if data.get(field):
+                    st.markdown(f"**{field.replace('_', ' ').capitalize()}** · {data[field]}")
+    return choice
+
+
+def upload_prototype(settings) -> None:
+    with st.expander("Add a prototype notebook (.ipynb, or a .py script converted with jupytext)"):
+        st.caption("Contract: a cell tagged `parameters` with the defaults, results written to `metrics.json`.")
+        upload = st.file_uploader("Prototype", type=["ipynb", "py"], key="exp-upload")
+        if upload is not None and st.button("Add prototype", key="exp-add"):
+            try:
+                proto = add_prototype(settings, upload.name, upload.getvalue())
+            except NotebookContractError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Added {proto.title} ({proto.path.name}).")
+
+
+def pick_prototype(protos: list[Prototype], plan: dict | None) -> Prototype:
+    preferred = ((plan or {}).get("data") or {}).get("prototype")
+    index = next((i for i, p in enumerate(protos) if p.slug == preferred), 0)
+    proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
+    if proto.description:
+        st.caption(proto.description)
+    return proto
+
+
+def metric_choice(plan: dict | None, proto: Prototype) -> tuple[str | None, bool]:
+    data = (plan or {}).get("data") or {}
+    metric = data.get("primary_metric") or proto.primary_metric
+    higher = data.get("higher_is_better", proto.higher_is_better)
+    return metric, bool(higher)
+
+
+def _widget(param: Parameter, value: Any, key: str) -> Any:
+    label = param.name + (f" ({param.type})" if param.type not in ("expression", "none") else "")
+    helptext = param.help or None
+    if param.type == "bool":
+        return st.checkbox(label, value=bool(value), key=key, help=helptext)
+    if param.type == "int":
+        return int(st.number_input(label, value=int(value), step=1, key=key, help=helptext))
+    if param.type == "float":
+        return float(st.number_input(label, value=float(value), format="%.6g", key=key, help=helptext))
+    if param.type == "str":
+        return st.text_input(label, value=str(value), key=key, help=helptext)
+    shown = value if isinstance(value, str) and param.type == "expression" else json.dumps(value)
+    text = st.text_input(label, value=shown, key=key, help=(helptext or "") + " A Python/JSON literal.")
+    return parse_value(param, text)
+
+
+def parameter_form(proto: Prototype, params: list[Parameter], plan_values: dict[str, Any]) -> dict | None:
+    """The variant's parameters, pre-filled with the plan's values; returns them when 'Run variant' is pressed."""
+    if not params:
+        st.caption("This notebook's parameters cell sets no parameters.")
+    with st.form(f"exp-form-{proto.slug}"):
+        values, problems = {}, []
+        cols = st.columns(2)
+        for i, param in enumerate(params):
+            start = plan_values.get(param.name, param.default)
+            with cols[i % 2]:
+                try:
+                    values[param.name] = _widget(param, start, f"exp-{proto.slug}-{param.name}")
+                except ValueError as exc:
+                    problems.append(str(exc))
+        changed = [n for n in plan_values if n in values]
+        if changed:
+            st.caption("Pre-filled from the plan: " + ", ".join(changed))
+        if st.form_submit_button("Run variant", type="primary"):
+            if problems:
+                for problem in problems:
+                    st.error(problem)
+                return None
+            return values
+    return None
+
+
+def _progress_line(run: dict) -> str:
+    prog = run.get("progress") or {}
+    total, number = prog.get("cells_total"), prog.get("cell_number")
+    where = f"cell {number} of {total}" if number and total else prog.get("phase", "starting")
+    if prog.get("cell_index") is not None:
+        where += f" (notebook cell {prog['cell_index']})"
+    return f"{where} · {prog.get('elapsed_s', 0):.0f} s"
+
+
+def render_live(run: dict, runner) -> None:
+    prog = run.get("progress") or {}
+    icon = STATUS_ICON.get(run["status"], "")
+    st.markdown(f"{icon} **Run {run['id']}** · {run['kind']} · {run['status']}"
+                + (f" · {_progress_line(run)}" if run["status"] == "running" else ""))
+    if run["status"] == "running":
+        total, done = prog.get("cells_total") or 0, prog.get("cells_done") or 0
+        st.progress(min(1.0, done / total) if total else 0.0)
+        gpu = " · ".join(f"GPU {g['index']} {g['memory_used_mib']}/{g['memory_total_mib']} MiB "
+                         f"{g['utilization_pct']} %" for g in prog.get("gpus") or []) or "no GPU"
+        st.caption(f"CPU {prog.get('cpu_percent', 0):.0f} % · RAM {prog.get('rss_mib', 0):.0f} MiB · "
+                   f"{prog.get('processes', 0)} processes · {gpu}")
+        if prog.get("output_tail"):
+            st.code(prog["output_tail"], language=None)
+    if st.button("Cancel", key=f"exp-cancel-{run['id']}"):
+        runner.cancel(run["id"])
+        st.rerun()
+
+
+def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
+    """Queued and running runs of this plan (or of this notebook, ad hoc), polled once a second."""
+    active_before = st.session_state.get("exp-active-ids", set())
+
+    @st.fragment(run_every=1.0)
+    def _poll():
+        runs = [r for r in store.list_runs(plan_id=plan_id, status=ACTIVE)
+                if plan_id is not None or (r["plan_id"] is None and r["notebook"] == notebook)]
+        ids = {r["id"] for r in runs}
+        if active_before - ids:  # a run ended: redraw the whole page so the results show it
+            st.session_state["exp-active-ids"] = ids
+            st.rerun()
+        st.session_state["exp-active-ids"] = ids
+        if not runs:
+            return
+        st.subheader("Running")
+        for run in reversed(runs):
+            with st.container(border=True):
+                render_live(run, runner)
+
+    _poll()
+
+
+def _latest(runs: list[dict], kind: str) -> dict | None:
+    return next((r for r in runs if r["kind"] == kind and r["status"] == "succeeded"), None)
+
+
+def results(store, settings, *, plan_id: int | None, notebook: str, metric: str | None, higher: bool) -> None:
+    runs = [r for r in store.list_runs(plan_id=plan_id, limit=100)
+            if plan_id is not None or (r["plan_id"] is None and r["notebook"] == notebook)]
+    finished = [r for r in runs if r["status"] not in ACTIVE]
+    if not finished:
+        st.caption("No finished runs yet.")
+        return
+    st.subheader("Results")
+    baseline, variant = _latest(finished, "baseline"), _latest(finished, "variant")
+    if metric and baseline and variant:
+        try:
+            comp = compare(baseline, variant, metric, higher, settings.success_bar)
+        except MetricsError as exc:
+            st.warning(str(exc))
+        else:
+            a, b, c = st.columns(3)
+            a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {baseline['id']}")
+            b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {variant['id']}",
+                     delta=None if comp.improvement is None else f"{comp.improvement:+.1%}",
+                     delta_color="normal")
+            c.metric("Success bar", f"{settings.success_bar:.0%}",
+                     delta="cleared" if comp.cleared else "not cleared", delta_color="normal" if comp.cleared else "inverse")
+            (st.success if comp.cleared else st.info)(comp.summary())
+    elif metric:
+        st.caption(f"Run a baseline and a variant to compare them on {metric}.")
+    chart_rows = [{"run": f"#{r['id']} {r['kind']}", metric: r["metrics"][metric]} for r in reversed(finished)
+                  if metric and isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+    if chart_rows:
+        st.bar_chart(chart_rows, x="run", y=metric)
+    table = [{"run": r["id"], "kind": r["kind"], "status": f"{STATUS_ICON.get(r['status'], '')} {r['status']}",
+              "seconds": r.get("seconds"), "parameters": json.dumps(r["parameters"]),
+              "metrics": json.dumps({k: v for k, v in (r.get("metrics") or {}).items()
+                                     if isinstance(v, (int, float))})} for r in finished]
+    st.dataframe(table, hide_index=True, use_container_width=True)
+    chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r['id']} · {r['kind']} · {r['status']}",
+                          key=f"exp-show-{plan_id}-{notebook}")
+    render_run(chosen)
+
+
+def render_run(run: dict) -> None:
+    err = run.get("error")
+    if run.get("metrics"):
+        st.json(run["metrics"], expanded=False)
+    if err:
+        where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
+        st.error(f"{err.get('ename')}{where}: {err.get('evalue')}")
+        if err.get("traceback"):
+            with st.expander("Traceback"):
+                st.code(err["traceback"], language=None)
+    path = run.get("output_notebook")
+    if not path or not Path(path).is_file():
+        st.caption("No executed notebook was kept for this run.")
+        return
+    with st.expander("Executed notebook", expanded=bool(err)):
+        try:
+            cells = notebook_cells(path, (err or {}).get("cell_index"))
+        except (OSError, ValueError, ExecutionError) as exc:
+            st.warning(f"Cannot read the executed notebook {path}: {exc}")
+            return
+        for cell in cells:
+            render_cell(cell)
+
+
+def render_cell(cell) -> None:
+    if cell.cell_type == "markdown":
+        st.markdown(cell.source)
+        return
+    if cell.cell_type != "code":
+        return
+    label = "injected parameters" if cell.injected else f"cell {cell.index}"
+    with st.container(border=True):
+        if cell.failed:
+            st.error(f"This cell failed ({label})")
+        else:
+            st.caption(f"{label} · In [{cell.execution_count or ' '}]")
+        st.code(cell.source, language="python")
+        for out in cell.outputs:
+            if out.kind == "error":
+                st.code(out.text, language=None)
+            elif out.kind == "image" and out.image_png:
+                st.image(base64.b64decode(out.image_png))
+            elif out.kind == "markdown":
+                st.markdown(out.text)
+            elif out.text:
+                st.text(out.text)
