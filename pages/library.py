@@ -73,7 +73,7 @@ else:
         [{"id": p.id, "title": p.title, "authors": ", ".join(p.authors[:4]) + (" et al." if len(p.authors) > 4 else ""),
           "year": p.year, "pages": p.pages, "chunks": p.chunks, "file": p.file_name, "added": p.added_at}
          for p in papers],
-        hide_index=True, use_container_width=True)
+        hide_index=True, width="stretch")
     with st.expander("Delete a paper"):
         choice = st.selectbox("Paper", papers, format_func=lambda p: f"{p.id} · {p.title or p.file_name}",
                               key="delete_choice")
