@@ -1,14 +1,17 @@
-"""A notebook's parameters (the cell tagged ``parameters``), read with papermill, and typed values.
+"""A notebook's parameters (the cell tagged ``parameters``) and typed values for them.
 
-papermill reports each parameter's default as source text and its type only when annotated
-(``lr: float = 0.01``); an unannotated ``lr = 0.01`` comes back as type "None". We evaluate the
-default as a Python literal and take the type from the value, so forms and the CLI get real types.
+Python cells are read with ``ast`` (papermill's own line parser drops some valid lines); other
+kernels' cells with papermill's translators. A default is evaluated as a Python literal and its
+type taken from the value (an annotation wins for ``None`` or non-literal defaults), so forms and
+the CLI get real types.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import json
+import tokenize
 import logging
 from pathlib import Path
 from typing import Any
@@ -81,24 +84,18 @@ def inspect_parameters(path: str | Path) -> list[Parameter]:
 
     Raises :class:`NotebookContractError` when the notebook is unreadable or has no ``parameters`` cell.
     """
-    # papermill's translators (heavy import, ~0.5 s) parse the cell. Not papermill.inspect_notebook: it
-    # fails on a notebook without kernelspec metadata and formats "{...}" in the path with parameters.
-    from papermill.translators import papermill_translators
-
     path = Path(path)
     nb = read_notebook(path)
     index = parameters_cell_index(nb)
     if index is None:
         raise NotebookContractError(f"{path.name} has no cell tagged `parameters`, so its settings cannot be "
                                     f"filled in. {HOW_TO_TAG}")
-    kernel = (nb.metadata.get("kernelspec") or {}).get("name") or "python3"
     language = ((nb.metadata.get("kernelspec") or {}).get("language")
                 or (nb.metadata.get("language_info") or {}).get("name") or "python")
-    try:
-        raw = {p.name: p._asdict() for p in papermill_translators.find_translator(kernel, language)
-               .inspect(nb.cells[index])}
-    except Exception as exc:  # boundary: a language papermill cannot inspect, a cell it cannot parse
-        raise NotebookContractError(f"cannot read the parameters of {path.name}: {exc}") from exc
+    if language == "python":
+        raw = _python_parameters(nb.cells[index].source, path.name)
+    else:
+        raw = _papermill_parameters(nb, index, path.name, language)
     out = []
     for name, info in raw.items():
         source = str(info.get("default") or "")
@@ -115,6 +112,51 @@ def inspect_parameters(path: str | Path) -> list[Parameter]:
         out.append(Parameter(name=name, type=kind, default=default, default_source=source,
                              help=str(info.get("help") or "").strip()))
     return out
+
+
+def _python_parameters(source: str, name: str) -> dict[str, dict]:
+    """Top-level ``name = value`` / ``name: type = value`` of a Python cell, with trailing ``# help``.
+
+    Our own reader because papermill's line regex drops a parameter whose comment holds an ``=``
+    (``alpha: float = 1.0  # ridge only (model="ridge")``) and rejects multi-line values.
+    """
+    # IPython magics and shell escapes are not Python: blank them, keeping line numbers for comments.
+    source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise NotebookContractError(f"the parameters cell of {name} is not valid Python (line {exc.lineno}: "
+                                    f"{exc.msg})") from exc
+    comments: dict[int, str] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, IndentationError):
+        pass
+    out: dict[str, dict] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, annotation, value = node.targets[0].id, None, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, annotation, value = node.target.id, ast.get_source_segment(source, node.annotation), node.value
+        else:
+            continue  # imports, prints, tuple unpacking: not parameters
+        out[target] = {"name": target, "inferred_type_name": annotation or "None",
+                       "default": ast.get_source_segment(source, value) or "",
+                       "help": comments.get(node.end_lineno) or comments.get(node.lineno, "")}
+    return out
+
+
+def _papermill_parameters(nb, index: int, name: str, language: str) -> dict[str, dict]:
+    from papermill.translators import papermill_translators  # heavy (~0.5 s)
+
+    kernel = (nb.metadata.get("kernelspec") or {}).get("name") or "python3"
+    try:
+        return {p.name: p._asdict() for p in papermill_translators.find_translator(kernel, language)
+                .inspect(nb.cells[index])}
+    except Exception as exc:  # boundary: a language papermill cannot inspect, a cell it cannot parse
+        raise NotebookContractError(f"cannot read the parameters of {name}: {exc}") from exc
 
 
 def parse_value(param: Parameter, raw: str) -> Any:

@@ -33,6 +33,39 @@ def test_annotated_and_non_literal_parameters(tmp_path):
     assert "xs" not in defaults(list(params.values()))  # left to the notebook's own code
 
 
+def test_comments_with_equals_multiline_values_and_magics(tmp_path):
+    # papermill's own line parser drops the first two of these.
+    cell = nbformat.v4.new_code_cell('%matplotlib inline\nalpha: float = 1.0  # ridge only (model="ridge")\n'
+                                     'grid = {\n    "a": 1,\n    "b": 2,\n}  # search space\n'
+                                     'import math\nlabel = "x=1"')
+    cell.metadata["tags"] = ["parameters"]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    params = {p.name: p for p in inspect_parameters(path)}
+    assert list(params) == ["alpha", "grid", "label"]
+    assert params["alpha"].help == 'ridge only (model="ridge")' and params["alpha"].default == 1.0
+    assert params["grid"].type == "dict" and params["grid"].default == {"a": 1, "b": 2}
+    assert params["grid"].help == "search space" and params["label"].default == "x=1"
+
+
+def test_parameters_cell_that_is_not_python(tmp_path):
+    cell = nbformat.v4.new_code_cell("lr = = 1")
+    cell.metadata["tags"] = ["parameters"]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    with pytest.raises(NotebookContractError, match="not valid Python \\(line 1"):
+        inspect_parameters(path)
+
+
+def test_bundled_sample_prototypes_are_listed_with_all_their_parameters(settings):
+    samples = [p for p in list_prototypes(settings) if p.source == "bundled"]
+    if not samples:
+        pytest.skip("no sample_papers/*/prototype.ipynb in this checkout")
+    for proto in samples:
+        assert proto.primary_metric and proto.title
+        assert inspect_parameters(proto.path)
+
+
 def test_notebook_without_parameters_cell_gets_a_clear_message(no_parameters):
     with pytest.raises(NotebookContractError, match="no cell tagged `parameters`.*Tags"):
         inspect_parameters(no_parameters)
