@@ -112,7 +112,7 @@ class Debugger:
         parameters = node["data"].get("parameters", {})
         rejected = [c for c in self._children(root_id, node["id"]) if c["approved"] == 0]
         tried_rules = {c["source"].split(":", 1)[1] for c in self._children(root_id, node["id"])
-                       if c["source"].startswith("rule:")}
+                       if c["source"].startswith("rule:") and c["approved"] is not None}
         parent = self.store.get_attempt(node["parent_id"]) if node["parent_id"] else None
         if (parent and node["source"].startswith("rule:") and node["data"].get("proposal", {}).get("action") == "patch"
                 and (parent["data"].get("report") or {}).get("evalue") == report.evalue):
@@ -135,17 +135,20 @@ class Debugger:
         return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
                               patch.new_source, None, parameters)
 
-    def decide(self, proposal: Proposal, approved: bool, *, note: str = "") -> dict:
-        """Apply (new version, rerun, new current node) or reject (recorded, avoided next time)."""
+    def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> dict:
+        """Apply (new version, rerun, new current node) or reject (recorded, avoided next time).
+
+        ``approved=None`` records the proposal as awaiting approval (nobody could answer), nothing more.
+        """
         parent = self.store.get_attempt(proposal.parent_id)
         common = {"plan_id": self.plan_id, "parent_id": parent["id"], "depth": parent["depth"] + 1,
                   "source": proposal.source, "diff": proposal.diff, "explanation": proposal.explanation}
         if note:
             self.store.add_feedback(note, plan_id=self.plan_id, attempt_id=parent["id"])
         if not approved:
-            attempt_id = self.store.add_attempt(notebook=parent["notebook"], approved=False,
+            attempt_id = self.store.add_attempt(notebook=parent["notebook"], approved=approved,
                                                 data={"proposal": proposal.model_dump()}, **common)
-            self.store.update_attempt(attempt_id, outcome="rejected")
+            self.store.update_attempt(attempt_id, outcome="rejected" if approved is False else "awaiting approval")
             return self.store.get_attempt(attempt_id)
         parameters = dict(parent["data"].get("parameters", {}))
         notebook = Path(parent["notebook"])
@@ -189,7 +192,7 @@ class Debugger:
             made += 1
             decision: Decision = True if autopilot else (approve(proposal) if approve else None)
             if decision is None:
-                self.decide(proposal, False)
+                self.decide(proposal, None)
                 reason = ("approval needed: a patch is ready but autopilot is off and nobody can approve it here "
                           f"({proposal.source}: {proposal.explanation}). Rerun with --autopilot or on a terminal.")
                 break

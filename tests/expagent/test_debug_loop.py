@@ -102,7 +102,8 @@ def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version
 def test_without_autopilot_or_approver_the_loop_stops_asking_for_approval(broken, runner, store, settings):
     result = Debugger(None, runner, store, settings).run_loop(broken("syntax_colon"), {})
     assert not result.fixed and result.reason.startswith("approval needed")
-    assert result.attempts[-1]["approved"] is False
+    assert (result.attempts[-1]["approved"], result.attempts[-1]["outcome"]) == (None, "awaiting approval")
+    assert "+for epoch in range(epochs):" in result.attempts[-1]["diff"]
 
 
 def test_model_failure_is_a_clean_stop(broken, runner, store, settings):
