@@ -62,13 +62,31 @@ def cpu_ram() -> dict:
     }
 
 
+# cpu_percent(interval=None) measures since the previous call on the same Process object (a new
+# object always says 0.0), so the objects of watched trees are kept between calls.
+_tree_lock = threading.Lock()
+_tree_procs: dict[int, psutil.Process] = {}
+
+
 def process_tree(pid: int) -> dict:
-    """CPU % and RSS of a process and all its children (a run: papermill, kernel, workers)."""
+    """CPU % and RSS of a process and all its children (a run: papermill, kernel, workers).
+
+    CPU % is measured since the previous call for the same processes (0.0 on the first call).
+    """
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        found = [root, *root.children(recursive=True)]
     except psutil.Error:
         return {"processes": 0, "cpu_percent": 0.0, "rss_mib": 0.0}
+    with _tree_lock:
+        procs = []
+        for proc in found:
+            known = _tree_procs.get(proc.pid)
+            if known is None or not known.is_running():  # is_running also detects a reused pid
+                _tree_procs[proc.pid] = known = proc
+            procs.append(known)
+        for stale in [p for p, obj in _tree_procs.items() if not obj.is_running()]:
+            del _tree_procs[stale]
     cpu, rss, alive = 0.0, 0, 0
     for proc in procs:
         try:
