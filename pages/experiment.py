@@ -24,7 +24,7 @@ prototypes = list_prototypes(settings)
 if not prototypes:
     st.info("No prototype notebooks yet: add one above (a cell tagged `parameters`, results in `metrics.json`).")
     st.stop()
-proto = view.pick_prototype(prototypes, plan)
+proto = view.pick_prototype(prototypes, plan, store.get_paper(plan["paper_id"]) if plan else None)
 try:
     params = inspect_parameters(proto.path)
 except NotebookContractError as exc:

@@ -30,7 +30,8 @@ def plan_label(plan: dict) -> str:
 
 def pick_plan(plans: list[dict]) -> dict | None:
     options = [None, *plans]
-    choice = st.selectbox("Plan", options, format_func=lambda p: AD_HOC if p is None else plan_label(p),
+    choice = st.selectbox("Plan", options, index=len(plans),  # the latest accepted plan, if any
+                          format_func=lambda p: AD_HOC if p is None else plan_label(p),
                           key="exp-plan", help="An accepted plan from the Plan page, or an ad-hoc run.")
     if choice is not None:
         data = choice.get("data") or {}
@@ -54,9 +55,14 @@ def upload_prototype(settings) -> None:
                 st.success(f"Added {proto.title} ({proto.path.name}).")
 
 
-def pick_prototype(protos: list[Prototype], plan: dict | None) -> Prototype:
+def pick_prototype(protos: list[Prototype], plan: dict | None, paper: dict | None = None) -> Prototype:
+    # Pre-select the plan's prototype (set by the ExperimentAgent), else the one of the plan's paper
+    # (a sample paper is listed as "<slug>.pdf" and its notebook names that slug in metadata).
     preferred = ((plan or {}).get("data") or {}).get("prototype")
-    index = next((i for i, p in enumerate(protos) if p.slug == preferred), 0)
+    stem = Path((paper or {}).get("file_name") or "").stem
+    index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
+    if index is None:
+        index = next((i for i, p in enumerate(protos) if stem and stem in (p.paper, p.slug)), 0)
     proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
     if proto.description:
         st.caption(proto.description)
@@ -200,7 +206,7 @@ def results(store, settings, *, plan_id: int | None, notebook: str, metric: str 
               "seconds": r.get("seconds"), "parameters": json.dumps(r["parameters"]),
               "metrics": json.dumps({k: v for k, v in (r.get("metrics") or {}).items()
                                      if isinstance(v, (int, float))})} for r in finished]
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
     chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r['id']} · {r['kind']} · {r['status']}",
                           key=f"exp-show-{plan_id}-{notebook}")
     render_run(chosen)

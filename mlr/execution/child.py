@@ -87,12 +87,14 @@ def kill_kernels(reason: str, tracker: Tracker) -> None:
 
 def watch_parent(parent: int, tracker: Tracker) -> None:
     # Own session: nobody signals us when the app dies, so notice it and take the kernel down with us.
+    # Once stopping, keep killing: a kernel still starting when SIGTERM came appears only later.
     while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
+        time.sleep(0.5)
+        if os.getppid() != parent and tracker.stop_reason is None:
             log.warning("parent %s is gone: stopping the run", parent)
             kill_kernels("interrupted", tracker)
-            return
+        elif tracker.stop_reason:
+            kill_kernels(tracker.stop_reason, tracker)
 
 
 def prepare(spec: dict, run_dir: Path):
@@ -145,7 +147,10 @@ def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict
                      f"os._exit, or the out-of-memory killer): {exc}", "traceback": "",
                      "cell_index": tracker.current}
         except Exception as exc:  # boundary: anything else papermill or the kernel manager raises
-            log.exception("run failed")
+            if tracker.stop_reason:
+                log.info("stopped (%s): %s", tracker.stop_reason, exc)
+            else:
+                log.exception("run failed")
             status = "failed"
             error = {"ename": type(exc).__name__, "evalue": str(exc), "traceback": "",
                      "cell_index": tracker.current}

@@ -66,6 +66,9 @@ def test_infinite_loop_is_stopped_by_the_whole_run_timeout(runner, probe, store)
     assert out.error.ename == "RunTimeout" and "6 s" in out.error.evalue and out.error.cell_index == 4
     assert Path(out.output_notebook).is_file()  # kept, with what ran before the stop
     assert _descendants() <= before
+    prog = store.get_run(out.run_id)["progress"]
+    assert prog["cpu_percent"] > 0 and prog["rss_mib"] > 0 and prog["gpus"] == []  # the busy kernel was seen
+    assert "looping" in prog["output_tail"]
 
 
 def test_per_cell_timeout(fast_settings, store, probe):
@@ -175,3 +178,15 @@ def test_missing_notebook_and_bad_parameters_are_refused_before_queueing(runner,
     with pytest.raises(ValueError, match="JSON values"):
         runner.submit(str(Path(__file__).parent.parent / "fixtures/notebooks/probe.ipynb"), {"x": object()})
     assert store.list_runs() == []
+
+
+def test_cancel_while_the_kernel_is_still_starting(runner, probe, store, wait_for):
+    before = _descendants()
+    run_id = runner.submit(str(probe), {"mode": "loop"})
+    run_dir = Path(wait_for(lambda: store.get_run(run_id)["run_dir"], 30))
+    wait_for(lambda: (run_dir / "progress.json").is_file(), 30)  # the child is up; its kernel is starting
+    runner.cancel(run_id)
+    out = runner.wait(run_id, timeout=30)
+    assert out.status == "cancelled"
+    assert json.loads((run_dir / "progress.json").read_text())["cells_done"] == 0
+    assert _descendants() <= before
