@@ -190,3 +190,29 @@ def test_cancel_while_the_kernel_is_still_starting(runner, probe, store, wait_fo
     assert out.status == "cancelled"
     assert json.loads((run_dir / "progress.json").read_text())["cells_done"] == 0
     assert _descendants() <= before
+
+
+def test_app_killed_mid_run_takes_its_notebook_down_and_the_run_is_interrupted(fast_settings, store, probe,
+                                                                               wait_for):
+    from mlr.config import REPO_ROOT
+
+    app = ("import time\nfrom mlr.config import Settings\nfrom mlr.store import Store\n"
+           "from mlr.execution.runner import NotebookRunner\n"
+           "s = Settings.from_env()\nr = NotebookRunner(s, Store(s.db_path)).start()\n"
+           f"r.submit({str(probe)!r}, {{'mode': 'spawn'}})\ntime.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", app], cwd=REPO_ROOT)  # MLR_DATA_DIR comes from data_dir
+    try:
+        run = wait_for(lambda: next(iter(store.list_runs()), None), 30)
+        run_dir = Path(wait_for(lambda: store.get_run(run["id"])["run_dir"], 30))
+        pids = [int(p) for p in wait_for(lambda: (run_dir / "pids.txt").is_file()
+                                         and (run_dir / "pids.txt").read_text().split(), 60)]
+        pids.append(store.get_run(run["id"])["pid"])  # papermill's process
+    finally:
+        proc.kill()  # the app dies without any chance to clean up
+        proc.wait()
+    assert wait_for(lambda: not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+                                    for p in pids), 20)
+    runner = NotebookRunner(fast_settings, store).start()  # the next app start
+    runner.stop()
+    rec = store.get_run(run["id"])
+    assert rec["status"] == "interrupted" and rec["error"]["ename"] == "Interrupted"
