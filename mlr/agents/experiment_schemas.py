@@ -14,8 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from mlr.execution.fixers.syntax import compile_error
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
-Source = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# No maxLength on code: llama.cpp turns maxLength into a grammar of nested optional characters, and
+# 8000 of them exceed its limits ("number of rules ... exceeds sane defaults"). The length is checked
+# after decoding instead (``_short_enough``), and the token cap bounds the answer anyway.
+Source = Annotated[str, StringConstraints(min_length=1)]
+MAX_SOURCE_CHARS = 8000
 
 _PY_TYPES: dict[str, Any] = {"bool": bool, "int": int, "float": float, "str": str, "list": list, "dict": dict}
 
@@ -103,6 +107,8 @@ class _PatchBase(BaseModel):
     @field_validator("new_source", check_fields=False)
     @classmethod
     def _compiles(cls, value: str) -> str:
+        if len(value) > MAX_SOURCE_CHARS:
+            raise ValueError(f"new_source is longer than {MAX_SOURCE_CHARS} characters; patch one cell only")
         # A patch that does not even compile would waste a run: let the model retry with the error.
         err = compile_error(value)
         if err is not None:
