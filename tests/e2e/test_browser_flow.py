@@ -1,0 +1,131 @@
+"""The whole research flow in a real headless Chromium against `streamlit run app.py`.
+
+Library (load samples, search) → Ideas (problem, related work, one hypothesis, plan and review, with the
+embedded model) → Plan (edit, new version, accept) → Experiment (baseline and variant runs of the
+prototype, metrics and the comparison). A screenshot is taken at every step; on failure the
+screenshots and the server log stay in test-artifacts/<test name>/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import AppServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LLM_STEP_S = 420  # one embedded-model step on 2 busy cores, with retries
+
+
+class Flow:
+    def __init__(self, page, artifacts):
+        self.page = page
+        self.artifacts = artifacts
+        self.step = 0
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.artifacts / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def settle(self) -> None:
+        """Wait until Streamlit has finished the current script run."""
+        self.page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                                    timeout=120_000)
+
+    def no_traceback(self) -> None:
+        assert self.page.locator("[data-testid='stException']").count() == 0, "a traceback reached the user"
+
+    def go(self, title: str) -> None:
+        self.page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+        self.page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+        self.settle()
+
+    def click(self, name: str, timeout: float = 60) -> None:
+        self.page.get_by_role("button", name=name).first.click(timeout=timeout * 1000)
+
+    def see(self, text: str | re.Pattern, timeout: float = 120) -> None:
+        self.page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+
+
+def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
+    server = AppServer(tmp_path / "data", artifacts / "server.log",
+                       env={"MLR_LLM_BACKEND": "embedded", "MLR_N_HYPOTHESES": "1"}).start()
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    flow = Flow(page, artifacts)
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("[data-testid='stApp']", timeout=120_000)
+        page.get_by_role("heading", name="Library").first.wait_for(timeout=120_000)
+        flow.settle()
+        flow.see("no GPU")  # the status sidebar renders
+        flow.shot("library-empty")
+
+        # Library: load the bundled samples, then search them.
+        flow.click("Load sample papers")
+        flow.see("Papers (3)", timeout=600)
+        flow.settle()
+        flow.no_traceback()
+        flow.shot("library-loaded")
+        search = page.get_by_label("Search passages")
+        search.fill("limitations of the baseline")
+        search.press("Enter")
+        flow.see(re.compile(r"score \d\.\d{3}"))
+        flow.no_traceback()
+        flow.shot("search")
+
+        # Ideas: each step with the embedded model, output visible before the next.
+        flow.go("Ideas")
+        flow.click("Extract the research problem")
+        flow.see("2 · Related work", timeout=LLM_STEP_S)
+        flow.settle()
+        flow.shot("problem")
+        flow.click("Find related work")
+        flow.see(re.compile(r"Finding related work: done"), timeout=LLM_STEP_S)
+        flow.settle()
+        flow.click("Generate hypotheses")
+        flow.see(re.compile(r"Plan and review the 1 hypothes"), timeout=LLM_STEP_S)
+        flow.settle()
+        flow.shot("hypothesis")
+        flow.click("Plan and review the 1 hypotheses without them")
+        flow.see(re.compile(r"Planning and reviewing: done"), timeout=2 * LLM_STEP_S)
+        flow.settle()
+        flow.no_traceback()
+        flow.shot("planned-and-reviewed")
+
+        # Plan: edit a field (a new version), then accept the plan.
+        flow.go("Plan")
+        objective = page.get_by_label("Objective")
+        objective.fill("Check whether the proposed change beats the paper's baseline by at least 10 %.")
+        flow.click("Save plan as a new version")
+        flow.see("Version 2 · draft")
+        flow.settle()
+        flow.click("Accept this plan for experimentation")
+        flow.see(re.compile(r"Version 2 is accepted"))
+        flow.settle()
+        flow.no_traceback()
+        flow.shot("plan-accepted")
+
+        # Experiment: baseline (defaults) and a variant of the plan's prototype, then the comparison.
+        flow.go("Experiment")
+        flow.click("Run baseline (defaults)")
+        flow.settle()
+        improve = {"features (str)": "all", "classifier (str)": "svm_rbf"}
+        for label, value in improve.items():
+            field = page.get_by_label(label, exact=True)
+            if field.count():
+                field.first.fill(value)
+        flow.click("Run variant")
+        flow.see(re.compile(r"(clears|does not clear) the 10% bar"), timeout=600)
+        flow.settle()
+        flow.no_traceback()
+        flow.shot("comparison")
+        page.get_by_text(re.compile(r"Baseline (accuracy|rmse|balanced_accuracy)")).first.wait_for()
+    except BaseException:
+        try:
+            flow.shot("failure")
+        finally:
+            raise
+    finally:
+        server.stop()
