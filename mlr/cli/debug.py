@@ -93,7 +93,7 @@ def run(args, settings) -> int:
                                    approve=approve, use_llm=llm is not None)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
-    except ExecutionError as exc:
+    except (ExecutionError, ValueError) as exc:  # e.g. a file that is not a notebook
         return fail(str(exc), 2)
     finally:
         runner.stop(cancel_running=True)

@@ -42,5 +42,9 @@ def test_missing_package_reason_carries_the_pip_command_and_no_tty_needs_approva
 def test_bad_input_is_a_clear_message(data_dir):
     done = mlr("does/not/exist.ipynb", data_dir=data_dir)
     assert done.returncode == 2 and "notebook not found" in done.stderr and "Traceback" not in done.stderr
+    not_a_notebook = data_dir / "notes.ipynb"
+    not_a_notebook.write_text("this is not JSON")
+    done = mlr(str(not_a_notebook), "--autopilot", data_dir=data_dir)
+    assert done.returncode == 2 and "cannot read notebook" in done.stderr and "Traceback" not in done.stderr
     done = mlr(str(BROKEN / "name_typo.ipynb"), "--attempts", "-1", data_dir=data_dir)
     assert done.returncode == 2 and "--attempts" in done.stderr
