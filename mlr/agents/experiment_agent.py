@@ -131,9 +131,9 @@ class ExperimentAgent:
             old = notebook_edit.cell_source(notebook, edit.cell_index)
             if old.rstrip() == edit.new_source.rstrip():
                 continue
+            diff = notebook_edit.unified_diff(old, edit.new_source, f"cell[{edit.cell_index}]")
             edits.append(ProposedEdit(cell_index=edit.cell_index, new_source=edit.new_source,
-                                      explanation=edit.explanation,
-                                      diff=notebook_edit.unified_diff(old, edit.new_source, f"cell[{edit.cell_index}]")))
+                                      explanation=edit.explanation, diff=diff))
         return Adaptation(notebook=str(notebook), parameters=changed, reason=answer.reason, edits=edits)
 
     def apply_edits(self, adaptation: Adaptation, approved: list[int], *, plan_id: int | None = None) -> Path:

@@ -100,8 +100,8 @@ def test_generated_parameter_schema_has_the_notebooks_names_and_types_only(proto
 def test_adaptation_validates_retries_and_proposes_edits_as_diffs(proto, store, settings):
     plan_id = _plan_id(store)
     store.add_feedback("keep max_iter at 100", plan_id=plan_id)
-    new_cell = "from sklearn.linear_model import LogisticRegression\nclf = LogisticRegression(C=C, max_iter=max_iter, " \
-               "class_weight='balanced')"
+    new_cell = ("from sklearn.linear_model import LogisticRegression\n"
+                "clf = LogisticRegression(C=C, max_iter=max_iter, class_weight='balanced')")
     llm = ScriptedLLM([
         {"parameters": {"C": 0.1, "dropout": 0.3}, "reason": "r", "edits": []},  # unknown parameter
         {"parameters": {"C": 0.1, "max_iter": 100}, "reason": "smaller C as planned",

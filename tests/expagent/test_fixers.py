@@ -34,7 +34,8 @@ def test_oom_halves_a_literal_when_there_is_no_parameter_and_stops_at_one():
     assert oom.fix(report("RuntimeError", "shape mismatch", "x", parameters={"batch_size": 8}), ctx()) is None
 
 
-@pytest.mark.parametrize("module,command", [("cv2", "pip install opencv-python"), ("sklearn.svm", "pip install scikit-learn"),
+@pytest.mark.parametrize("module,command", [("cv2", "pip install opencv-python"),
+                                            ("sklearn.svm", "pip install scikit-learn"),
                                             ("lightgbm", "pip install lightgbm")])
 def test_missing_package_stops_with_the_exact_pip_command(module, command):
     fix = missing_module.fix(report("ModuleNotFoundError", f"No module named '{module}'", f"import {module}"), ctx())
@@ -42,8 +43,8 @@ def test_missing_package_stops_with_the_exact_pip_command(module, command):
 
 
 def test_a_misspelled_installed_module_is_patched_not_installed():
-    fix = missing_module.fix(report("ModuleNotFoundError", "No module named 'jsonn'", "import jsonn\nx = jsonn.dumps(1)"),
-                             ctx())
+    src = "import jsonn\nx = jsonn.dumps(1)"
+    fix = missing_module.fix(report("ModuleNotFoundError", "No module named 'jsonn'", src), ctx())
     assert fix.action == "patch" and fix.new_source == "import json\nx = json.dumps(1)"
 
 
