@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
-from pydantic import Field, create_model, field_validator, model_validator
+from pydantic import Field, create_model, field_validator
 
 from mlr.agents import prompts
-from mlr.agents.idea_schemas import (Citation, ExperimentPlan, Gap, Hypothesis, HypothesisReview, NearPassage,
-                                     Novelty, OnlinePaper, ResearchProblem, Review)
+from mlr.agents.idea_schemas import (ExperimentPlan, Gap, Hypothesis, HypothesisDraft, HypothesisReview,
+                                     NearPassage, Novelty, OnlinePaper, ResearchProblem, Review)
 from mlr.config import Settings
 from mlr.llm.base import LLM
 from mlr.protocols import Embedder, Passage, Retriever
@@ -163,9 +164,11 @@ class IdeaAgent:
         schema = _hypothesis_schema(self.retriever, offered)
         messages = self._messages("idea/hypothesis", task=problem.task, gap=gap.text, keywords=problem.keywords,
                                   passages=offered, previous=list(previous)[-4:])
-        answer = self.llm.structured(messages, schema, on_token=on_token,
-                                     max_tokens=self.config.max_tokens["hypothesis"])
-        return Hypothesis.model_validate(answer.model_dump())
+        draft = self.llm.structured(messages, schema, on_token=on_token,
+                                    max_tokens=self.config.max_tokens["hypothesis"])
+        # Every id was checked to exist during validation; its paper is a fact of the library.
+        citations = [{"chunk_id": c, "paper_id": self.retriever.get_chunk(c).paper_id} for c in draft.citations]
+        return Hypothesis(method=draft.method, rationale=draft.rationale, citations=citations)
 
     # -- step 4 -----------------------------------------------------------------------------------
     def make_plan(self, hypothesis: Hypothesis, problem: ResearchProblem | None = None,
@@ -246,23 +249,21 @@ def _problem_schema(paper_chunk_ids: set[str], shown_ids: list[str]) -> type[Res
                         gaps=(list[gap], Field(min_length=1, max_length=3)))
 
 
-def _hypothesis_schema(retriever: Retriever, offered: list[Passage]) -> type[Hypothesis]:
-    """Hypothesis whose citations must name chunks that exist, with the paper they belong to."""
+def _hypothesis_schema(retriever: Retriever, offered: list[Passage]) -> type[HypothesisDraft]:
+    """The draft schema whose citations must be chunk ids that exist (enum in the schema, check in Python)."""
     offered_ids = [p.chunk_id for p in offered]
 
-    def exists(self):
-        passage = retriever.get_chunk(self.chunk_id)
-        if passage is None:
-            raise ValueError(f"chunk_id {self.chunk_id!r} does not exist in the library; "
+    def exist(cls, ids: list[str]) -> list[str]:
+        unknown = [c for c in ids if retriever.get_chunk(c) is None]
+        if unknown:
+            raise ValueError(f"chunk id {', '.join(map(repr, unknown))} does not exist in the library; "
                              f"cite only these ids: {', '.join(offered_ids)}")
-        if passage.paper_id != self.paper_id:
-            raise ValueError(f"chunk {self.chunk_id!r} belongs to paper {passage.paper_id}, not {self.paper_id}")
-        return self
+        if len(set(ids)) != len(ids):
+            raise ValueError("cite each passage once")
+        return ids
 
-    citation = create_model(
-        "Citation", __base__=Citation,
-        chunk_id=(str, Field(description="Id of a passage given above.", json_schema_extra={"enum": offered_ids})),
-        paper_id=(int, Field(description="Paper of that passage.",
-                             json_schema_extra={"enum": sorted({p.paper_id for p in offered})})),
-        __validators__={"exists": model_validator(mode="after")(exists)})
-    return create_model("Hypothesis", __base__=Hypothesis, citations=(list[citation], Field(min_length=1, max_length=3)))
+    item = Annotated[str, Field(json_schema_extra={"enum": offered_ids})]
+    return create_model("Hypothesis", __base__=HypothesisDraft,
+                        citations=(list[item], Field(min_length=1, max_length=3,
+                                                     description="Chunk ids of the passages it builds on.")),
+                        __validators__={"exist": field_validator("citations")(exist)})

@@ -7,13 +7,27 @@ stays more focused with a small, concrete shape to fill.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+_PLACEHOLDERS = {"string", "str", "n/a", "none", "null", "todo", "tbd"}
+
+
+def _real_content(value: str) -> str:
+    """Small models fill a schema with '...' or 'string'; reject it so the retry asks for real content."""
+    if not re.search(r"[^\W_]", value) or value.strip(" .").lower() in _PLACEHOLDERS:
+        raise ValueError(f"{value!r} is a placeholder, not content; write the actual value")
+    return value
+
+
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                  AfterValidator(_real_content)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600),
+                 AfterValidator(_real_content)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+                    AfterValidator(_real_content)]
 ParamValue = int | float | bool | str
 
 
@@ -46,6 +60,14 @@ class OnlinePaper(BaseModel):
 class Citation(BaseModel):
     chunk_id: str = Field(description="Id of a library passage the hypothesis builds on.")
     paper_id: int = Field(description="Id of the paper that passage belongs to.")
+
+
+class HypothesisDraft(BaseModel):
+    """What the model writes: it cites passages by chunk id; the paper of each is looked up, not guessed."""
+
+    method: Text = Field(description="The proposed method or change, concrete enough to test.")
+    rationale: Text = Field(description="Why it should address the gap, referring to the cited passages.")
+    citations: list[str] = Field(min_length=1, max_length=3, description="Chunk ids of the passages it builds on.")
 
 
 class Hypothesis(BaseModel):

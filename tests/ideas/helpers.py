@@ -81,8 +81,15 @@ PROBLEM = {"task": "Classify long legal documents without truncating them.",
 
 
 def hypothesis(method="Use sliding window attention to read whole documents.", cites=(("2:0", 2),)):
+    """A hypothesis as the record holds it: citations with their papers."""
     return {"method": method, "rationale": "Linear attention cost removes the need to truncate [2:0].",
             "citations": [{"chunk_id": c, "paper_id": p} for c, p in cites]}
+
+
+def draft(method="Use sliding window attention to read whole documents.", cites=("2:0",)):
+    """A hypothesis as the model writes it: citations are chunk ids."""
+    return {"method": method, "rationale": "Linear attention cost removes the need to truncate [2:0].",
+            "citations": list(cites)}
 
 
 PLAN = {"objective": "Test whether reading whole documents improves accuracy.",

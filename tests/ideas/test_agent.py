@@ -6,7 +6,7 @@ from mlr.agents.idea_agent import EmptyLibrary, IdeaAgent, IdeaError, RelatedWor
 from mlr.agents.idea_schemas import ExperimentPlan, Hypothesis, HypothesisReview, ResearchProblem
 from mlr.llm.errors import StructuredOutputError
 
-from .helpers import PLAN, PROBLEM, ListRetriever, hypothesis, passage, review_scores
+from .helpers import PLAN, PROBLEM, ListRetriever, draft, hypothesis, passage, review_scores
 
 
 def test_happy_path_every_step(agent, scripted, retriever):
@@ -24,12 +24,12 @@ def test_happy_path_every_step(agent, scripted, retriever):
     assert [p.score for p in related.passages] == sorted((p.score for p in related.passages), reverse=True)
     assert related.online == [] and related.messages == []
 
-    scripted.enqueue(hypothesis(), hypothesis("Multilingual encoder for contracts.", cites=(("3:0", 3),)))
+    scripted.enqueue(draft(), draft("Multilingual encoder for contracts.", cites=("3:0",)))
     seen = []
     hyps = agent.generate_hypotheses(problem, related.passages, 2, on_each=seen.append)
     assert len(hyps) == 2 == len(seen) and all(isinstance(h, Hypothesis) for h in hyps)
     # One small request per hypothesis; the second is told what the first proposed.
-    assert "Already proposed" in scripted.prompts[-1][-1]["content"]
+    assert "Earlier proposals" in scripted.prompts[-1][-1]["content"]
     assert hyps[0].method in scripted.prompts[-1][-1]["content"]
 
     scripted.enqueue(PLAN)
@@ -61,23 +61,33 @@ def test_invalid_json_then_valid_is_retried_with_the_error(agent, scripted):
 
 def test_hallucinated_chunk_id_is_rejected_and_retried(agent, scripted, retriever):
     problem = ResearchProblem.model_validate(PROBLEM)
-    scripted.enqueue(hypothesis(cites=(("9:99", 2),)), hypothesis())
+    scripted.enqueue(draft(cites=("9:99",)), draft())
     h = agent.generate_hypothesis(problem, retriever.search("long documents", exclude_paper_ids=(1,)))
     assert h.citations[0].chunk_id == "2:0"
     retry = scripted.prompts[-1][-1]["content"]
     assert "9:99" in retry and "does not exist" in retry
 
 
-def test_citation_with_the_wrong_paper_is_rejected(agent, scripted, retriever):
+def test_citations_get_their_paper_from_the_library(agent, scripted, retriever):
     problem = ResearchProblem.model_validate(PROBLEM)
-    scripted.enqueue(hypothesis(cites=(("2:0", 3),)), hypothesis())
-    agent.generate_hypothesis(problem, retriever.search("long documents", exclude_paper_ids=(1,)))
-    assert "belongs to paper 2" in scripted.prompts[-1][-1]["content"]
+    scripted.enqueue(draft(cites=("2:0", "3:0")))
+    h = agent.generate_hypothesis(problem, retriever.search("long documents", exclude_paper_ids=(1,)))
+    assert [c.model_dump() for c in h.citations] == [{"chunk_id": "2:0", "paper_id": 2},
+                                                     {"chunk_id": "3:0", "paper_id": 3}]
+    # The schema the model decodes under only allows the ids it was shown.
+    enum = scripted.schemas[-1]["properties"]["citations"]["items"]["enum"]
+    assert "2:0" in enum and "9:99" not in enum
+
+
+def test_duplicate_citations_are_rejected(agent, scripted, retriever):
+    scripted.enqueue(draft(cites=("2:0", "2:0")), draft())
+    agent.generate_hypothesis(ResearchProblem.model_validate(PROBLEM), retriever.passages[3:])
+    assert "cite each passage once" in scripted.prompts[-1][-1]["content"]
 
 
 def test_hallucinations_on_every_try_give_a_clear_error(agent, scripted, retriever):
     problem = ResearchProblem.model_validate(PROBLEM)
-    scripted.enqueue(*[hypothesis(cites=(("nope", 2),))] * 3)
+    scripted.enqueue(*[draft(cites=("nope",))] * 3)
     with pytest.raises(StructuredOutputError, match="does not exist"):
         agent.generate_hypothesis(problem, retriever.passages[3:])
 
@@ -127,14 +137,14 @@ def test_single_paper_library_has_no_related_work_but_can_still_hypothesise(scri
     agent = IdeaAgent(scripted, ListRetriever(own))
     related = agent.related_work(ResearchProblem.model_validate(PROBLEM), paper_id=1)
     assert related.passages == [] and "No other paper" in related.messages[0]
-    scripted.enqueue(hypothesis(cites=(("1:2", 1),)))
+    scripted.enqueue(draft(cites=("1:2",)))
     h = agent.generate_hypothesis(ResearchProblem.model_validate(PROBLEM), related.passages)
     assert h.citations[0].paper_id == 1
 
 
 def test_hypotheses_look_at_different_evidence(agent, scripted, retriever):
     related = retriever.search("documents attention languages", k=6, exclude_paper_ids=(1,))
-    scripted.enqueue(hypothesis(), hypothesis("Other idea.", cites=(("3:0", 3),)))
+    scripted.enqueue(draft(), draft("Other idea.", cites=("3:0",)))
     agent.generate_hypotheses(ResearchProblem.model_validate(PROBLEM), related, 2)
     first, second = (scripted.prompts[i][-1]["content"] for i in (-2, -1))
     assert ("[" + related[0].chunk_id + "]") in first and ("[" + related[0].chunk_id + "]") not in second

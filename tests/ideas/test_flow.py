@@ -6,7 +6,7 @@ from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import IdeaRecorder, export_problem, save_plan
 from mlr.llm.errors import LLMError
 
-from .helpers import PLAN, PROBLEM, hypothesis, library_passages, review_scores
+from .helpers import PLAN, PROBLEM, draft, hypothesis, library_passages, review_scores
 
 
 def add_papers(store):
@@ -30,7 +30,7 @@ def recorder(agent, store):
 
 def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
     # Problem, the N hypotheses (each stored as it validates), then a plan and a review for each.
-    scripted.enqueue(PROBLEM, hypothesis(), hypothesis("Multilingual encoder.", cites=(("3:0", 3),)),
+    scripted.enqueue(PROBLEM, draft(), draft("Multilingual encoder.", cites=("3:0",)),
                      PLAN, review_scores(4), PLAN, review_scores(2))
     result = recorder.run_all(1, n=2)
     assert set(result) == {"problem", "related", "hypotheses"}
@@ -52,7 +52,7 @@ def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
 
 
 def test_failure_half_way_keeps_finished_steps(recorder, scripted, store):
-    scripted.enqueue(PROBLEM, hypothesis(), hypothesis("Other."), PLAN, review_scores(),
+    scripted.enqueue(PROBLEM, draft(), draft("Other."), PLAN, review_scores(),
                      LLMError("model server went away"))
     with pytest.raises(LLMError):
         recorder.run_all(1, n=2)
@@ -65,7 +65,7 @@ def test_failure_half_way_keeps_finished_steps(recorder, scripted, store):
 
 def test_each_hypothesis_is_stored_as_it_validates(recorder, scripted, store):
     problem_id = store.add_problem(1, PROBLEM)
-    scripted.enqueue(hypothesis(), "garbage", "garbage", "garbage")
+    scripted.enqueue(draft(), "garbage", "garbage", "garbage")
     with pytest.raises(LLMError):
         recorder.hypotheses(problem_id, n=2)
     assert len(store.hypotheses_for_problem(problem_id)) == 1
@@ -75,7 +75,7 @@ def test_steps_read_the_researchers_edits(recorder, scripted, store):
     problem_id = store.add_problem(1, PROBLEM)
     edited = {**PROBLEM, "task": "Edited task about contracts."}
     recorder.save_problem(problem_id, edited)
-    scripted.enqueue(hypothesis())
+    scripted.enqueue(draft())
     recorder.hypotheses(problem_id, n=1)
     assert "Edited task about contracts." in scripted.prompts[-1][-1]["content"]
 
