@@ -148,17 +148,15 @@ def render_live(run: dict, runner) -> None:
 
 def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
     """Queued and running runs of this plan (or of this notebook, ad hoc), polled once a second."""
-    active_before = st.session_state.get("exp-active-ids", set())
-
     @st.fragment(run_every=1.0)
     def _poll():
         runs = [r for r in store.list_runs(plan_id=plan_id, status=ACTIVE)
                 if plan_id is not None or (r["plan_id"] is None and r["notebook"] == notebook)]
         ids = {r["id"] for r in runs}
-        if active_before - ids:  # a run ended: redraw the whole page so the results show it
-            st.session_state["exp-active-ids"] = ids
-            st.rerun()
+        before = st.session_state.get("exp-active-ids", set())
         st.session_state["exp-active-ids"] = ids
+        if before - ids:  # a run ended: redraw the whole page so the results show it
+            st.rerun()
         if not runs:
             return
         st.subheader("Running")
