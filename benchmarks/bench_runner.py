@@ -25,9 +25,9 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mlr.config import Settings  # noqa: E402
-from mlr.execution.runner import NotebookRunner  # noqa: E402
-from mlr.store import Store  # noqa: E402
+from mlr.config import Settings
+from mlr.execution.runner import NotebookRunner
+from mlr.store import Store
 
 PARAMS = "n = 100  # loop length"
 BODY = ("import json\n"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 import io
 import json
-import tokenize
 import logging
+import tokenize
 from pathlib import Path
 from typing import Any
 

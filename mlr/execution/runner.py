@@ -63,7 +63,7 @@ class NotebookRunner:
         self._dispatcher: threading.Thread | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> "NotebookRunner":
+    def start(self) -> NotebookRunner:
         """Recover runs of dead processes and start the dispatcher (idempotent)."""
         with self._lock:
             if self._dispatcher is not None and self._dispatcher.is_alive():

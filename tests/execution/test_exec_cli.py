@@ -14,7 +14,7 @@ pytestmark = pytest.mark.timeout(180)
 
 def mlr(*args):
     # data_dir (conftest) has exported MLR_DATA_DIR, so the command writes only there.
-    return subprocess.run([sys.executable, "-m", "mlr", "run", *args], cwd=REPO_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mlr", "run", *args], cwd=REPO_ROOT, capture_output=True, check=False,
                           text=True, timeout=170)
 
 

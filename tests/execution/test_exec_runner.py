@@ -1,7 +1,6 @@
 """The runner with real papermill runs: outcomes, errors, timeouts, cancel, dead kernels, the queue."""
 
 import json
-import os
 import subprocess
 import sys
 import time
