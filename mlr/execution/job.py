@@ -70,6 +70,17 @@ def unload_llm_if_gpu(settings: Settings, gpus: list[dict]) -> bool:
     return unloaded
 
 
+_gpu_lock = threading.Lock()  # two runs starting together in this process must not pick the same GPU
+
+
+def pick_gpu(gpus: list[dict], held: list[int | None]) -> int | None:
+    """The first GPU index not held by another run; the least-used one when all are held."""
+    free = [g["index"] for g in gpus if g["index"] not in held]
+    if free:
+        return free[0]
+    return min((g["index"] for g in gpus), key=held.count, default=None)
+
+
 class RunJob:
     """Executes the claimed run ``run`` (a record with status 'running') to its end."""
 
@@ -90,6 +101,13 @@ class RunJob:
         write_json_atomic(spec_path, spec)
         env = {**os.environ, "MLR_RUN_ID": str(self.run_id), "MLR_RUN_DIR": str(self.run_dir),
                "MLR_NOTEBOOK_DIR": str(Path(self.run["notebook"]).resolve().parent), "PYTHONUNBUFFERED": "1"}
+        extra: dict = {"llm_unloaded": unloaded}
+        with _gpu_lock:
+            gpu = self._assign_gpu(gpus)
+            if gpu is not None:
+                env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+                extra["gpu_index"] = gpu
+                self.store.set_progress(self.run_id, {"phase": "starting", "gpu_index": gpu})
         started = time.monotonic()
         with open(self.run_dir / "child.log", "ab") as child_log:
             proc = subprocess.Popen([sys.executable, "-c", CHILD_BOOT, str(spec_path)],
@@ -97,8 +115,16 @@ class RunJob:
                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.store.update_run(self.run_id, pid=proc.pid, pid_identity=procs.process_identity(proc.pid),
                               run_dir=str(self.run_dir))
-        stop_reason, returncode, progress = self._watch(proc, started, {"llm_unloaded": unloaded})
+        stop_reason, returncode, progress = self._watch(proc, started, extra)
         self._finish(stop_reason, returncode, progress, time.monotonic() - started)
+
+    def _assign_gpu(self, gpus: list[dict]) -> int | None:
+        """With several runs at once on several GPUs, give this run a GPU no other running run holds."""
+        if len(gpus) < 2 or self.settings.max_parallel_runs < 2:
+            return None  # one run at a time: it may use every GPU
+        held = [(r.get("progress") or {}).get("gpu_index") for r in self.store.list_runs(status=("running",))
+                if r["id"] != self.run_id]
+        return pick_gpu(gpus, held)
 
     # -- watching ---------------------------------------------------------------------------------
     def _watch(self, proc: subprocess.Popen, started: float, extra: dict) -> tuple[str | None, int, dict]:

@@ -42,3 +42,13 @@ def test_nothing_is_sent_without_a_gpu_or_when_switched_off(httpserver, settings
 def test_an_unreachable_ollama_does_not_stop_the_run(settings):
     # conftest points Ollama at a closed port: the unload fails quietly and the run goes on.
     assert unload_llm_if_gpu(settings, GPU) is False
+
+
+def test_parallel_runs_get_distinct_gpus():
+    from mlr.execution.job import pick_gpu
+
+    two = [GPU[0], {**GPU[0], "index": 1}]
+    assert pick_gpu(two, []) == 0
+    assert pick_gpu(two, [0, None]) == 1
+    assert pick_gpu(two, [0, 1, 0]) == 1  # all held: the least-used one
+    assert pick_gpu([], []) is None
