@@ -106,12 +106,19 @@ class OllamaLLM(BaseLLM):
                 self._counts = (response.prompt_eval_count, response.eval_count)
                 yield response.message.content or ""
                 return
+            finished = False
             for part in response:
                 if part.done:
+                    finished = True
                     self._counts = (part.prompt_eval_count, part.eval_count)
                 content = part.message.content if part.message else ""
                 if content:
                     yield content
+            if not finished:
+                # The server closed the stream without its final "done" message: it went away mid-answer.
+                # Say so, rather than handing a truncated answer on to be "invalid JSON".
+                raise LLMUnavailable(f"Ollama at {self.client.host} stopped answering mid-generation. "
+                                     + down_message(self.client.host))
         except _CONNECT_ERRORS + (ollama.ResponseError,) as exc:
             raise _translate(exc, self.model, self.client.host) from exc
         finally:

@@ -111,3 +111,19 @@ def test_selection_falls_back_to_embedded(fake):
 def test_forced_ollama_backend_fails_clearly_when_down():
     with pytest.raises(LLMUnavailable):
         select_llm(Settings.from_env({"MLR_OLLAMA_HOST": _closed_port(), "MLR_LLM_BACKEND": "ollama"}))
+
+
+def test_stream_cut_before_done_is_reported_as_the_server_going_away(httpserver):
+    import json as _json
+
+    from werkzeug import Response
+
+    def cut(request):
+        part = {"model": "m", "created_at": "2026-01-01T00:00:00Z", "done": False,
+                "message": {"role": "assistant", "content": "partial"}}
+        return Response(_json.dumps(part) + "\n", content_type="application/x-ndjson")
+
+    httpserver.expect_request("/api/chat").respond_with_handler(cut)
+    llm = OllamaLLM("m", OllamaClient(httpserver.url_for("/").rstrip("/"), timeout_s=5))
+    with pytest.raises(LLMUnavailable, match="mid-generation"):
+        list(llm.stream([{"role": "user", "content": "q"}]))
