@@ -11,13 +11,13 @@ from ui import sidebar
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="MLR Copilot", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="MLR Copilot", page_icon=":material/science:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/library.py", title="Library", icon="📚", default=True),
-    st.Page("pages/ideas.py", title="Ideas", icon="💡"),
-    st.Page("pages/plan.py", title="Plan", icon="📝"),
-    st.Page("pages/experiment.py", title="Experiment", icon="🧪"),
+    st.Page("pages/library.py", title="Library", icon=":material/library_books:", default=True),
+    st.Page("pages/ideas.py", title="Ideas", icon=":material/lightbulb:"),
+    st.Page("pages/plan.py", title="Plan", icon=":material/edit_note:"),
+    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
 ])
 sidebar.render()
 navigation.run()
