@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from mlr.cli.output import emit_json, fail
 
@@ -59,7 +60,11 @@ def add(args, settings) -> int:
     if not args.paths and not args.samples:
         return fail("give PDF paths and/or --samples", 2)
     library = _open(settings)
-    results = library.add_files(args.paths)
+    paths = []
+    for raw in args.paths:  # a folder adds the PDFs in it
+        path = Path(raw)
+        paths += sorted(path.glob("*.pdf")) + sorted(path.glob("*.PDF")) if path.is_dir() else [raw]
+    results = library.add_files([str(p) for p in paths])
     if args.samples:
         try:
             results += library.add_samples()

@@ -62,7 +62,7 @@ def _load_minilm(quantize: bool):
                     log.warning("int8 quantisation unavailable (%s); using fp32 MiniLM", exc)
                     quantize = False
             model.eval()
-            _MODELS[key] = (model, quantize)
+            _MODELS[key] = (model, quantize, threading.Lock())
         return _MODELS[key]
 
 
@@ -78,7 +78,9 @@ class MiniLMEmbedder:
     n_special = 2  # [CLS] and [SEP]
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", *, quantize: bool = True, batch_size: int = 64):
-        self.model, quantize = _load_minilm(quantize)
+        # One lock per loaded model: Streamlit sessions and the ingest worker share it, and the
+        # Rust tokenizer raises "Already borrowed" when used from two threads at once.
+        self.model, quantize, self._lock = _load_minilm(quantize)
         self.tokenizer = self.model.tokenizer
         self.name = name + ("+int8" if quantize else "")
         self.dimension = int(self.model.get_embedding_dimension())
@@ -92,18 +94,21 @@ class MiniLMEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            vecs = self.model.encode([texts[i] for i in idx], batch_size=len(idx), convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
+            with self._lock:  # per batch, so a search waits for one batch of an ingest at most
+                vecs = self.model.encode([texts[i] for i in idx], batch_size=len(idx), convert_to_numpy=True,
+                                         normalize_embeddings=True, show_progress_bar=False)
             out[idx] = vecs
             if progress:
                 progress(min(1.0, (start + len(idx)) / len(order)))
         return out
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, verbose=False)["input_ids"])
+        with self._lock:
+            return len(self.tokenizer(text, verbose=False)["input_ids"])
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        with self._lock:
+            enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(s) for s in enc["offset_mapping"]]
 
 

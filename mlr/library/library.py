@@ -69,7 +69,10 @@ class Library:
         if self.mismatch is not None:
             return {"ok": False, "message": str(self.mismatch), "model": self.embedder.name, "vectors": 0}
         self.index.refresh()
-        missing = len(self.store.all_vector_ids() - set(self.index.ids().tolist()))
+        # Counts, not id sets: cheap on every page run. Orphan vectors were dropped on open, and
+        # vectors of an add in flight elsewhere only make the index larger, never the rows.
+        rows = self.store.one("SELECT COUNT(*) AS n FROM chunks")["n"]
+        missing = max(0, rows - self.index.ntotal)
         msg = (f"{missing} passages have no vector in the index (it was deleted or interrupted); rebuild it."
                if missing else "")
         return {"ok": not missing, "message": msg, "model": self.embedder.name, "vectors": self.index.ntotal}

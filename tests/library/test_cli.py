@@ -43,3 +43,12 @@ def test_cli_add_list_search_chunk_remove(settings, paper, tmp_path, capsys):
     assert "no paper with id 1" in capsys.readouterr().err
     code, listed = _run(capsys, "list", "--json")
     assert listed == []
+
+
+def test_cli_add_folder_and_missing_file(settings, paper, tmp_path, capsys):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    paper("papers/one.pdf")
+    code, added = _run(capsys, "add", str(folder), str(tmp_path / "missing.pdf"), "--json")
+    assert code == 1
+    assert [r["status"] for r in added] == ["added", "rejected"] and "No such file" in added[1]["error"]

@@ -193,3 +193,14 @@ def test_vector_index_ids_are_monotonic(tmp_path):
     again.load()
     assert sorted(again.ids().tolist()) == [0, 1, 4, 5] and again.next_id == 6
     assert again.search(np.eye(4, dtype=np.float32)[1], 1) == [(1, pytest.approx(1.0))]
+
+
+def test_lost_index_file_is_reported_and_rebuilt(library, paper, settings, store, embedder):
+    added = library.add_file(paper(topic="zebra stripe counting"))
+    (settings.indexes_dir / "library.faiss").unlink()  # e.g. a user cleaned indexes/ by hand
+    reopened = open_library(settings, store, embedder)
+    health = reopened.health()
+    assert not health["ok"] and f"{added.chunks} passages have no vector" in health["message"]
+    assert reopened.retriever.search("zebra", k=3) == []
+    assert [r.status for r in reopened.rebuild()] == ["added"]
+    assert reopened.health()["ok"] and reopened.retriever.search("zebra", k=1)[0].paper_id == added.paper_id
