@@ -43,7 +43,8 @@ def test_json_of_a_failing_run_and_text_output(data_dir, probe):
 def test_timeout_option(data_dir, probe):
     proc = mlr(str(probe), "-p", "mode", "loop", "--timeout", "5")
     assert proc.returncode == 1
-    assert "timed_out" in proc.stdout and "RunTimeout" in proc.stdout and "(cell 4)" in proc.stdout
+    # Which cell was running depends on how fast the kernel started; the runner tests pin the index.
+    assert "timed_out" in proc.stdout and "RunTimeout" in proc.stdout and "time limit of 5 s" in proc.stdout
 
 
 @pytest.mark.parametrize("args,message", [
