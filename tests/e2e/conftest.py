@@ -42,11 +42,12 @@ class AppServer:
                     "MLR_OLLAMA_PROBE_TIMEOUT_S": "0.5", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
                     **(env or {})}
         self.proc: subprocess.Popen | None = None
+        self.script = "app.py"
 
     def start(self, timeout: float = 120) -> "AppServer":
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.headless", "true",
              "--server.port", str(self.port)],  # the address comes from .streamlit/config.toml
             cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
