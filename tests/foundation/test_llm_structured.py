@@ -46,3 +46,12 @@ def test_chat_stream_and_exhausted_queue():
     assert "".join(llm.stream([{"role": "user", "content": "hi"}])) == "hello there, researcher"
     with pytest.raises(LLMError):
         llm.chat([{"role": "user", "content": "again"}])
+
+
+def test_repetition_guard_spots_degenerate_loops():
+    from mlr.llm.embedded import is_degenerate
+
+    assert is_degenerate('{"task": "' + "1.1." * 40)
+    assert is_degenerate("the " * 30)
+    assert not is_degenerate("Thumbnails discard stroke detail, so template matching confuses 4 and 9; "
+                             "a kernel method on full-resolution pixels should separate them.")
