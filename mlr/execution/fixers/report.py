@@ -10,6 +10,7 @@ from papermill.exceptions import strip_color
 
 from mlr.execution import notebook_edit
 from mlr.execution.fixers.base import ErrorReport
+from mlr.execution.notebook_view import ERROR_MARKER_TAG, INJECTED_TAG
 from mlr.protocols import RunOutcome
 
 MAX_TRACEBACK = 3000
@@ -34,8 +35,10 @@ def last_output(output_notebook: str | None, cell_index: int | None) -> str:
         cells = notebook_edit.read_notebook(output_notebook).cells
     except notebook_edit.NotebookEditError:
         return ""
-    # Papermill inserts an "injected-parameters" cell; skip it to map the user's index onto the output.
-    user_cells = [c for c in cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    # Papermill inserts an "injected-parameters" cell and, on failure, error-banner cells (one at the
+    # top, one before the failing cell); skip them all to map the user's index onto the output.
+    papermill_tags = {INJECTED_TAG, ERROR_MARKER_TAG}
+    user_cells = [c for c in cells if not papermill_tags & set(c.get("metadata", {}).get("tags") or [])]
     if not 0 <= cell_index < len(user_cells):
         return ""
     pieces = []
