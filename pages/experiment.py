@@ -1,12 +1,11 @@
 """Experiment: run a prototype notebook for an accepted plan (or ad hoc): baseline, variant, live runs, results."""
 
-import importlib.util
-
 import streamlit as st
 
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr.execution.prototypes import list_prototypes
+from ui import experiment_agent
 from ui import experiment_run as view
 from ui import resources
 
@@ -43,13 +42,8 @@ if variant is not None:
     run_id = runner.submit(proto.path, variant, kind="variant", plan_id=plan_id)
     st.toast(f"Variant queued as run {run_id}.")
 
-# 3. ExperimentAgent panel (prototype ranking, adaptation, debug loop): ui/experiment_agent.py,
-#    render(plan=..., prototype=..., parameters=..., runner=..., store=..., settings=...) draws here.
-if importlib.util.find_spec("ui.experiment_agent") is not None:
-    from ui import experiment_agent
-
-    experiment_agent.render(plan=plan, prototype=proto, parameters=params, runner=runner, store=store,
-                            settings=settings)
+# 3. ExperimentAgent panel (prototype ranking, adaptation, debug loop): ui/experiment_agent.py.
+experiment_agent.render(plan=plan, prototype=proto, parameters=params, runner=runner, store=store, settings=settings)
 
 # 4. Live runs (polled every second) and results.
 view.live_runs(store, runner, plan_id=plan_id, notebook=str(proto.path.resolve()))
