@@ -21,7 +21,8 @@ if llm.demo_grade:
                "not research. Run Ollama with a 7B model for real work.")
 
 by_id = {p["id"]: p for p in papers}
-paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {by_id[i]['title'] or by_id[i]['file_name']}",
+paper_id = st.selectbox("Paper", list(by_id),
+                        format_func=lambda i: f"#{i} · {by_id[i]['title'] or by_id[i]['file_name']}",
                         index=list(by_id).index(st.session_state["ideas_paper"])
                         if st.session_state.get("ideas_paper") in by_id else 0)
 st.session_state["ideas_paper"] = paper_id
@@ -34,8 +35,9 @@ st.header("1 · Research problem")
 problems = store.problems_for_paper(paper_id)
 problem = None
 if problems:
-    choice = st.selectbox("Problem", [p["id"] for p in problems], key=f"problem-choice-{paper_id}",
-                          format_func=lambda i: f"#{i} · extracted {next(p for p in problems if p['id'] == i)['created_at']}")
+    stamps = {p["id"]: p["created_at"] for p in problems}
+    choice = st.selectbox("Problem", list(stamps), key=f"problem-choice-{paper_id}",
+                          format_func=lambda i: f"#{i} · extracted {stamps[i]}")
     problem = next(p for p in problems if p["id"] == choice)
 if st.button("Extract the research problem again" if problem else "Extract the research problem", disabled=busy):
     ideas_jobs.start(key, "Extracting the research problem",
@@ -89,9 +91,11 @@ if hypotheses:
 for number, h in enumerate(hypotheses, 1):
     make_plan, review, edit = ideas_view.hypothesis_card(store, h, number)
     if make_plan and not busy:
-        ideas_jobs.start(key, f"Planning H{number}", lambda rec, job, hid=h["id"]: rec.plan(hid, on_token=job.on_token))
+        ideas_jobs.start(key, f"Planning H{number}",
+                         lambda rec, job, hid=h["id"]: rec.plan(hid, on_token=job.on_token))
     if review and not busy:
-        ideas_jobs.start(key, f"Reviewing H{number}", lambda rec, job, hid=h["id"]: rec.review(hid, on_token=job.on_token))
+        ideas_jobs.start(key, f"Reviewing H{number}",
+                         lambda rec, job, hid=h["id"]: rec.review(hid, on_token=job.on_token))
     if edit:
         st.session_state["plan_hypothesis"] = h["id"]
         st.switch_page("pages/plan.py")

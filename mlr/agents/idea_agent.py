@@ -19,8 +19,18 @@ import numpy as np
 from pydantic import Field, create_model, field_validator
 
 from mlr.agents import prompts
-from mlr.agents.idea_schemas import (ExperimentPlan, Gap, Hypothesis, HypothesisDraft, HypothesisReview,
-                                     NearPassage, Novelty, OnlinePaper, ResearchProblem, Review)
+from mlr.agents.idea_schemas import (
+    ExperimentPlan,
+    Gap,
+    Hypothesis,
+    HypothesisDraft,
+    HypothesisReview,
+    NearPassage,
+    Novelty,
+    OnlinePaper,
+    ResearchProblem,
+    Review,
+)
 from mlr.config import Settings
 from mlr.llm.base import LLM
 from mlr.protocols import Embedder, Passage, Retriever
@@ -59,7 +69,7 @@ class IdeaConfig:
         "problem": 600, "hypothesis": 450, "plan": 900, "review": 600})
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "IdeaConfig":
+    def from_settings(cls, settings: Settings) -> IdeaConfig:
         return cls(n_hypotheses=settings.n_hypotheses, online_sources=settings.online_sources,
                    online_timeout_s=min(settings.online_timeout_s, 15.0))
 
@@ -76,7 +86,7 @@ class RelatedWork:
                 + [o.model_dump() for o in self.online])
 
     @classmethod
-    def from_records(cls, records: list[dict]) -> "RelatedWork":
+    def from_records(cls, records: list[dict]) -> RelatedWork:
         passages = [Passage(**{k: v for k, v in r.items() if k != "source"})
                     for r in records if r.get("source", "library") == "library"]
         online = [OnlinePaper(**r) for r in records if r.get("source", "library") != "library"]
@@ -166,8 +176,10 @@ class IdeaAgent:
                                   passages=offered, previous=list(previous)[-4:])
         draft = self.llm.structured(messages, schema, on_token=on_token,
                                     max_tokens=self.config.max_tokens["hypothesis"])
-        # Every id was checked to exist during validation; its paper is a fact of the library.
-        citations = [{"chunk_id": c, "paper_id": self.retriever.get_chunk(c).paper_id} for c in draft.citations]
+        # Every id was checked to exist during validation; its paper is a fact of the library. Citing one
+        # passage twice adds no claim (tiny models repeat themselves), so each is kept once.
+        citations = [{"chunk_id": c, "paper_id": self.retriever.get_chunk(c).paper_id}
+                     for c in dict.fromkeys(draft.citations)]
         return Hypothesis(method=draft.method, rationale=draft.rationale, citations=citations)
 
     # -- step 4 -----------------------------------------------------------------------------------
@@ -215,8 +227,10 @@ class IdeaAgent:
 
     def _clip(self, passages: list[Passage]) -> list[Passage]:
         limit = self.config.passage_chars
-        return [p.model_copy(update={"text": p.text if len(p.text) <= limit else p.text[:limit].rsplit(" ", 1)[0] + " …"})
-                for p in passages]
+        def cut(text: str) -> str:
+            return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+        return [p.model_copy(update={"text": cut(p.text)}) for p in passages]
 
 
 def _problem_passages(passages: list[Passage], k: int) -> list[Passage]:
@@ -258,8 +272,6 @@ def _hypothesis_schema(retriever: Retriever, offered: list[Passage]) -> type[Hyp
         if unknown:
             raise ValueError(f"chunk id {', '.join(map(repr, unknown))} does not exist in the library; "
                              f"cite only these ids: {', '.join(offered_ids)}")
-        if len(set(ids)) != len(ids):
-            raise ValueError("cite each passage once")
         return ids
 
     item = Annotated[str, Field(json_schema_extra={"enum": offered_ids})]

@@ -8,6 +8,7 @@ stays more focused with a small, concrete shape to fill.
 from __future__ import annotations
 
 import re
+import zlib
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
@@ -16,15 +17,20 @@ _PLACEHOLDERS = {"string", "str", "n/a", "none", "null", "todo", "tbd"}
 
 
 def _real_content(value: str) -> str:
-    """Small models fill a schema with '...' or 'string'; reject it so the retry asks for real content."""
+    """Small models fill a schema with '...' or 'string', or loop on one phrase until the length cap;
+    reject both so the retry asks for real content (the answer is never patched)."""
     if not re.search(r"[^\W_]", value) or value.strip(" .").lower() in _PLACEHOLDERS:
         raise ValueError(f"{value!r} is a placeholder, not content; write the actual value")
+    if len(value) > 80 and len(zlib.compress(value.encode())) < 0.3 * len(value):
+        raise ValueError(f"{value[:40]!r}... repeats itself; write it once, in one or two sentences")
     return value
 
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160),
                   AfterValidator(_real_content)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600),
+# Caps are tight on purpose: a looping model is cut off at the cap, so the JSON still completes
+# within the token budget and the loop is reported (and retried) instead of running out of tokens.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
                  AfterValidator(_real_content)]
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
                     AfterValidator(_real_content)]

@@ -80,7 +80,7 @@ class ScholarlySearch:
         url = self.urls[source] + "?" + urllib.parse.urlencode(params)
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         log.info("online search %s: %s", source, query)
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 - fixed https hosts
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
             return response.read()
 
 

@@ -11,7 +11,8 @@ def chunk_of(store, paper_id: int, section: str) -> str:
 
 def problem_answer(store) -> dict:
     return {"task": "Classify long legal contracts without truncating them.",
-            "gaps": [{"text": "Truncation discards most of each contract.", "chunk_id": chunk_of(store, 1, "discussion")}],
+            "gaps": [{"text": "Truncation discards most of each contract.",
+                      "chunk_id": chunk_of(store, 1, "discussion")}],
             "keywords": ["long documents", "sparse attention", "contracts"]}
 
 

@@ -8,20 +8,20 @@ from fpdf import FPDF
 
 PAPERS = {
     "legal.pdf": ("Reading Whole Contracts: Long Document Classification", [
-        ("Abstract", "We classify long legal contracts with a transformer encoder. Attention cost grows "
-                     "quadratically with length, so documents are truncated to 512 tokens."),
-        ("1 Introduction", "Contracts are long and their key clauses often appear late in the document. "
-                           "Truncation therefore hides the evidence a classifier needs."),
+        ("Abstract", ("We classify long legal contracts with a transformer encoder. Attention cost grows "
+                     "quadratically with length, so documents are truncated to 512 tokens.")),
+        ("1 Introduction", ("Contracts are long and their key clauses often appear late in the document. "
+                           "Truncation therefore hides the evidence a classifier needs.")),
         ("2 Method", "We fine-tune a BERT encoder on the first 512 tokens of each contract and predict its type."),
-        ("3 Limitations", "Truncation discards most of each contract. We only evaluate English contracts, and "
-                          "we do not compare with sparse attention models that read the whole document."),
+        ("3 Limitations", ("Truncation discards most of each contract. We only evaluate English contracts, and "
+                          "we do not compare with sparse attention models that read the whole document.")),
     ]),
     "sparse.pdf": ("Sliding Window Attention for Long Sequences", [
-        ("Abstract", "Sliding window attention with a few global tokens keeps attention cost linear in the "
-                     "sequence length, so a model can read documents of many thousands of tokens."),
+        ("Abstract", ("Sliding window attention with a few global tokens keeps attention cost linear in the "
+                     "sequence length, so a model can read documents of many thousands of tokens.")),
         ("1 Method", "Each token attends to a local window of 256 neighbours; global tokens attend to all."),
-        ("2 Results", "On long document classification benchmarks sparse attention matches full attention "
-                      "accuracy while using a fraction of the memory."),
+        ("2 Results", ("On long document classification benchmarks sparse attention matches full attention "
+                      "accuracy while using a fraction of the memory.")),
     ]),
 }
 
