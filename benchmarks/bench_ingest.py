@@ -26,13 +26,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-from pypdf import PdfReader  # noqa: E402
+import numpy as np
+from pypdf import PdfReader
 
-from mlr.config import Settings  # noqa: E402
-from mlr.library import open_library  # noqa: E402
-from mlr.library.embedders import MiniLMEmbedder, minilm_path  # noqa: E402
-from mlr.store import Store  # noqa: E402
+from mlr.config import Settings
+from mlr.library import open_library
+from mlr.library.embedders import MiniLMEmbedder, minilm_path
+from mlr.store import Store
 
 
 def default_pdfs() -> list[Path]:
@@ -85,7 +85,7 @@ def retrieval_agreement(fp32, int8, library) -> tuple[float, float, float]:
     out = []
     for emb in (fp32, int8):
         docs, qs = emb.embed(texts), emb.embed(queries)
-        out.append((qs @ docs.T))
+        out.append(qs @ docs.T)
     r1 = [float((s.argmax(1) == np.arange(len(texts))).mean()) for s in out]
     overlap = statistics.mean(len(set(a) & set(b)) / 5 for a, b in zip(out[0].argsort(1)[:, -5:].tolist(),
                                                                      out[1].argsort(1)[:, -5:].tolist()))
@@ -138,7 +138,7 @@ def main() -> None:
     readd = time.perf_counter() - t0
     assert again.status == "duplicate"
 
-    rate = lambda s: pages / s  # noqa: E731
+    rate = lambda s: pages / s
     print(f"A  LlamaIndex default as shipped : {rate(base_a):6.2f} pages/s  ({base_a:.1f} s, "
           f"{cov_a:.0%} of word pieces embedded)")
     print(f"B  LlamaIndex full coverage      : {rate(base_b):6.2f} pages/s  ({base_b:.1f} s, {cov_b:.0%} embedded)")

@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mlr.config import Settings  # noqa: E402
-from mlr.library import open_library  # noqa: E402
-from mlr.library.embedders import MiniLMEmbedder  # noqa: E402
-from mlr.store import Store  # noqa: E402
+from mlr.config import Settings
+from mlr.library import open_library
+from mlr.library.embedders import MiniLMEmbedder
+from mlr.store import Store
 
 DIM = 384
 

@@ -39,7 +39,7 @@ def highlight(text: str, query: str) -> str:
     terms = query_terms(query)
     if not terms:
         return _MD_SPECIAL.sub(r"\\\1", text)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.I)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE)
     out, last = [], 0
     for m in pattern.finditer(text):
         out.append(_MD_SPECIAL.sub(r"\\\1", text[last:m.start()]))

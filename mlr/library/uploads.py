@@ -50,4 +50,4 @@ def remove_copy(path: str | Path, uploads_dir: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-__all__ = ["sanitise_name", "store_copy", "remove_copy"]
+__all__ = ["remove_copy", "sanitise_name", "store_copy"]

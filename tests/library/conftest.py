@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pdfs import make_paper  # noqa: E402
+from library_pdfs import make_paper
 
 
 @pytest.fixture(scope="session")

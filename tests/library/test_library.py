@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -9,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from library_pdfs import make_scanned
 
 from mlr.library import PaperNotFound, open_library
 from mlr.library.chunking import chunk_blocks
 from mlr.library.sections import Block
 from mlr.library.vector_index import VectorIndex
 from mlr.protocols import Embedder, Retriever
-from pdfs import make_scanned
 
 
 def test_add_search_and_protocols(library, paper, settings):
@@ -24,7 +25,7 @@ def test_add_search_and_protocols(library, paper, settings):
                               file_name="../../etc/My Paper?.pdf", progress=lambda s, f: stages.append((s, f)))
     assert result.status == "added" and result.error is None and result.chunks > 3
     assert [s for s, _ in stages][:1] == ["parse"] and stages[-1] == ("done", 1.0)
-    assert all(a[1] <= b[1] for a, b in zip(stages, stages[1:])), stages  # progress never goes back
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(stages)), stages  # progress never goes back
     info = library.list()[0]
     assert info.file_name == "My Paper.pdf" and info.title == "Efficient Retrieval for Long Documents"
     stored = Path(info.path)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import streamlit as st
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -89,7 +88,8 @@ def test_handle_uploads_writes_inside_data_dir_and_queues(settings, tmp_path):
             return self._data
 
     class Jobs:
-        submitted = []
+        def __init__(self):
+            self.submitted = []
 
         def submit_file(self, path, name, delete_after=False):
             self.submitted.append((path, name, delete_after, path.read_bytes()))

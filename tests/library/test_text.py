@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from library_pdfs import make_paper, make_scanned, make_text_lines
 
 from mlr.library.errors import DamagedPdfError, EncryptedPdfError, NotAPdfError, ScannedPdfError, TooLargeError
 from mlr.library.pdftext import extract, normalise
 from mlr.library.sections import heading, split_sections
-from pdfs import make_paper, make_scanned, make_text_lines
 
 
 def _extract(path, **kw):

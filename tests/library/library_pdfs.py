@@ -10,17 +10,17 @@ from fpdf import FPDF
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 SECTIONS = [
-    ("Abstract", "We study {topic}. Our method improves accuracy on standard benchmarks while staying "
-                 "simple to implement and cheap to train."),
-    ("1 Introduction", "Researchers need {topic} because existing systems fail on long inputs. "
-                       "We propose a simple method and measure it carefully. {filler}"),
+    ("Abstract", ("We study {topic}. Our method improves accuracy on standard benchmarks while staying "
+                  "simple to implement and cheap to train.")),
+    ("1 Introduction", ("Researchers need {topic} because existing systems fail on long inputs. "
+                        "We propose a simple method and measure it carefully. {filler}")),
     ("2 Related Work", "Prior work on {topic} includes attention models and kernel methods. {filler}"),
     ("3 Method", "Our approach combines a retrieval step with a learned scoring function for {topic}. {filler}"),
     ("4 Experiments", "We evaluate on three datasets with five random seeds each. {filler}"),
     ("5 Results", "The method reaches 91.2 percent accuracy, a gain of 3.4 points over the baseline. {filler}"),
     ("6 Conclusion", "We presented a method for {topic}. Its main limitation is memory use on long inputs."),
-    ("References", "[1] A. Author. A paper about something. In Proc. of a Conference, 2019.\n"
-                   "[2] B. Writer. Another paper about reference material. Journal of Things, 2020."),
+    ("References", ("[1] A. Author. A paper about something. In Proc. of a Conference, 2019.\n"
+                    "[2] B. Writer. Another paper about reference material. Journal of Things, 2020.")),
 ]
 
 FILLER = ("The evaluation protocol follows the standard split and reports the mean over seeds. "
