@@ -37,6 +37,7 @@ class Library:
         self.mismatch: IndexMismatchError | None = None
         try:
             with self.index.lock:
+                self.index.remove_stale_temp()
                 self.index.load()
                 self.reconcile()
         except IndexMismatchError as exc:

@@ -119,6 +119,13 @@ class VectorIndex:
             self.next_id = max(int(manifest.get("next_id", 0)), int(ids.max()) + 1 if len(ids) else 0)
             self._index, self._stamp = index, stamp
 
+    def remove_stale_temp(self) -> int:
+        """Delete temporary files a killed writer left. Caller holds ``self.lock``, so no write is in flight."""
+        stale = [p for name in (INDEX_FILE, MANIFEST_FILE) for p in self.dir.glob(f".{name}.*")]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return len(stale)
+
     def refresh(self) -> None:
         """Reload when another process replaced the files since we read them."""
         if self._file_stamp() != self._stamp:

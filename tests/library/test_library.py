@@ -6,6 +6,9 @@ import itertools
 import json
 import multiprocessing as mp
 import os
+import random
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +208,39 @@ def test_lost_index_file_is_reported_and_rebuilt(library, paper, settings, store
     assert reopened.retriever.search("zebra", k=3) == []
     assert [r.status for r in reopened.rebuild()] == ["added"]
     assert reopened.health()["ok"] and reopened.retriever.search("zebra", k=1)[0].paper_id == added.paper_id
+
+
+def _add_forever(data_dir: str, pdfs: list[str]) -> None:
+    os.environ["MLR_DATA_DIR"] = data_dir
+    from mlr.config import Settings
+    from mlr.library import open_library as _open
+    from mlr.library.embedders import MiniLMEmbedder
+    from mlr.store import Store
+
+    s = Settings.from_env()
+    lib = _open(s, Store(s.db_path), MiniLMEmbedder())
+    while True:
+        for pdf in pdfs:
+            lib.add_file(pdf)
+        for paper in lib.list():
+            lib.remove(paper.id)
+
+
+def test_sigkill_mid_write_leaves_a_consistent_readable_library(settings, paper, store, embedder):
+    pdfs = [str(paper(f"{n}.pdf", topic=t)) for n, t in (("a", "zebra stripe counting"), ("b", "glacier melt"))]
+    ctx = mp.get_context("spawn")
+    child = ctx.Process(target=_add_forever, args=(str(settings.data_dir), pdfs))
+    child.start()
+    deadline = time.monotonic() + 120
+    while not store.list_papers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(random.uniform(0.5, 2.5))  # land somewhere in the add/remove loop
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(10)
+    (settings.indexes_dir / ".library.faiss.abc123").write_bytes(b"half a write")  # as a kill mid-write leaves
+    lib = open_library(settings, store, embedder)
+    assert not list(settings.indexes_dir.glob(".library.faiss.*"))
+    assert set(lib.index.ids().tolist()) == store.all_vector_ids()  # no orphans, no missing vectors
+    assert lib.health()["ok"]
+    for p in lib.list():
+        assert lib.retriever.search(p.title, k=1, paper_ids=(p.id,))[0].paper_id == p.id
