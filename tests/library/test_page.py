@@ -103,3 +103,15 @@ def test_handle_uploads_writes_inside_data_dir_and_queues(settings, tmp_path):
     assert n2 == "a b.pdf" and p1 != p2
     assert highlight("A *bold* [link](x) about Zebras.", "zebra") == \
         r"A \*bold\* \[link\]\(x\) about **:orange-background[Zebras]**\."
+
+
+def test_load_sample_papers_button(fresh_resources):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    next(b for b in at.button if b.label == "Load sample papers").click()
+    statuses = _wait_for_jobs(at)
+    assert len(statuses) == 3 and all(s.endswith("added") for s in statuses), statuses
+    at.run()
+    table = at.dataframe[0].value
+    assert len(table) == 3 and all(table["chunks"] > 0) and all(table["year"].notna())
+    assert any("Papers (3)" in s.value for s in at.subheader)
