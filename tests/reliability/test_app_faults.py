@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from tests.e2e.conftest import AppServer
-from tests.library.pdfs import make_paper, make_scanned
+from tests.library.library_pdfs import make_paper, make_scanned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
