@@ -29,7 +29,7 @@ try:
 except NotebookContractError as exc:
     st.error(str(exc))
     st.stop()
-metric, higher = view.metric_choice(plan, proto)
+metric, higher = view.metric_choice(store, plan, proto, str(proto.path.resolve()))
 st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher else 'lower'} is better) · "
            f"success bar {settings.success_bar:.0%}")
 

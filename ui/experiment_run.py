@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from mlr.execution.errors import ExecutionError, MetricsError, NotebookContractError
-from mlr.execution.metrics import compare
+from mlr.execution.metrics import choose_metric, compare
 from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
@@ -69,11 +69,14 @@ def pick_prototype(protos: list[Prototype], plan: dict | None, paper: dict | Non
     return proto
 
 
-def metric_choice(plan: dict | None, proto: Prototype) -> tuple[str | None, bool]:
-    data = (plan or {}).get("data") or {}
-    metric = data.get("primary_metric") or proto.primary_metric
-    higher = data.get("higher_is_better", proto.higher_is_better)
-    return metric, bool(higher)
+def metric_choice(store, plan: dict | None, proto: Prototype, notebook: str) -> tuple[str | None, bool]:
+    plan_id = plan["id"] if plan else None
+    reported = {name for r in store.list_runs(plan_id=plan_id, limit=100) if r["notebook"] == notebook
+                for name, value in (r.get("metrics") or {}).items() if isinstance(value, (int, float))}
+    choice = choose_metric((plan or {}).get("data"), proto.primary_metric, proto.higher_is_better, reported)
+    if choice.note:
+        st.caption(choice.note)
+    return choice.name, choice.higher_is_better
 
 
 def _widget(param: Parameter, value: Any, key: str) -> Any:

@@ -100,3 +100,40 @@ def compare(baseline: Any, variant: Any, primary_metric: str, higher_is_better: 
     return Comparison(primary_metric=primary_metric, higher_is_better=higher_is_better, baseline=b, variant=v,
                       # 0.88 vs 0.80 is 0.0999…9 in floating point: a hair of tolerance keeps "10 %" at 10 %.
                       improvement=improvement, bar=bar, cleared=improvement >= bar - 1e-9)
+
+
+class MetricChoice(BaseModel):
+    """Which metric a plan's runs are compared on, its direction, and why (shown to the researcher)."""
+
+    name: str | None
+    higher_is_better: bool = True
+    note: str = ""
+
+
+def choose_metric(plan_data: Mapping[str, Any] | None, declared: str | None, declared_higher: bool | None,
+                  reported: set[str] = frozenset()) -> MetricChoice:
+    """The plan's primary metric when the prototype reports it, else the prototype's own.
+
+    A plan is written by a model that has not seen the notebook; its metric may be one the notebook
+    never writes ("MDS" for a notebook that reports ``rmse``), and comparing on it would show nothing.
+    The prototype's metadata is authoritative for what it writes and in which direction it is better.
+    ``reported`` holds metric names seen in finished runs of this prototype.
+    """
+    data = plan_data or {}
+    wanted = str(data.get("primary_metric") or "").strip()
+    plan_higher = data.get("higher_is_better")
+    known = {name.lower(): name for name in ({declared} if declared else set()) | set(reported)}
+    if wanted and wanted.lower() in known:
+        name = known[wanted.lower()]
+        if declared and name == declared and declared_higher is not None:
+            return MetricChoice(name=name, higher_is_better=bool(declared_higher))
+        return MetricChoice(name=name, higher_is_better=bool(True if plan_higher is None else plan_higher))
+    if declared:
+        note = (f"The plan names {wanted!r}, which this prototype does not report; runs are compared on "
+                f"{declared!r}, the prototype's primary metric." if wanted else "")
+        return MetricChoice(name=declared, higher_is_better=bool(True if declared_higher is None else declared_higher),
+                            note=note)
+    if wanted:
+        return MetricChoice(name=wanted, higher_is_better=bool(True if plan_higher is None else plan_higher),
+                            note="The prototype names no primary metric; using the plan's.")
+    return MetricChoice(name=None, note="Neither the plan nor the prototype names a primary metric.")

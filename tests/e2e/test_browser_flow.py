@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.conftest import AppServer
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(2700)]
 
 LLM_STEP_S = 420  # one embedded-model step on 2 busy cores, with retries
 

@@ -15,7 +15,7 @@ from pypdf import PdfReader, PdfWriter
 from tests.e2e.conftest import AppServer
 from tests.library.library_pdfs import make_paper, make_scanned
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 def _bad_pdfs(folder: Path) -> dict[str, Path]:
