@@ -25,7 +25,7 @@ from mlr.execution import notebook_edit
 from mlr.execution.fixers import FixContext, run_fixers
 from mlr.execution.fixers.base import ErrorReport
 from mlr.execution.fixers.report import build_report
-from mlr.llm.base import LLM, schema_prompt
+from mlr.llm.base import LLM
 from mlr.llm.errors import LLMError
 from mlr.protocols import RunError, RunOutcome, Runner
 
@@ -286,10 +286,13 @@ class Debugger:
         tried += [f"{a['source']}: {a['explanation']} (rejected by the researcher)" for a in rejected]
         messages = [
             {"role": "system", "content": prompts.render("experiment/system")},
+            # One worked example as a finished exchange: small models copy an inline example's code.
+            {"role": "user", "content": prompts.render("experiment/patch_example", part="task")},
+            {"role": "assistant", "content": prompts.render("experiment/patch_example", part="answer")},
             {"role": "user", "content": prompts.render(
                 "experiment/patch", report=report.model_dump(), parameters=json.dumps(report.parameters, default=str),
                 other_cells=others, tried=tried, feedback=self._feedback_texts(root_id),
-                schema=schema_prompt(schema))},
+                code_cells=[i for i, _ in cells])},
         ]
         patch = self.llm.structured(messages, schema)
         if patch.new_source.rstrip() == notebook_edit.cell_source(node["notebook"], patch.cell_index).rstrip():

@@ -117,11 +117,15 @@ class _PatchBase(BaseModel):
 
 
 def patch_model(code_cells: list[int]) -> type[BaseModel]:
-    """``{"cell_index": <a code cell>, "new_source": str, "explanation": str}``; the source must compile."""
+    """``{"cell_index": <a code cell>, "new_source": str, "explanation": str}``; the source must compile.
+
+    Descriptions are terse labels, not sentences: a small model (SmolLM2-135M) copied the earlier
+    prose descriptions into ``new_source`` instead of writing code.
+    """
     return create_model("CellPatch", __base__=_PatchBase,
-                        cell_index=(Literal[tuple(code_cells)], Field(description="The code cell to replace.")),
-                        new_source=(Source, Field(description="The complete corrected source of that cell.")),
-                        explanation=(Reason, Field(description="What was wrong and what the change does.")))
+                        cell_index=(Literal[tuple(code_cells)], Field(description="cell index")),
+                        new_source=(Source, Field(description="python")),
+                        explanation=(Reason, Field(description="reason")))
 
 
 class Proposal(BaseModel):

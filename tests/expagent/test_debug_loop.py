@@ -7,6 +7,7 @@ import json
 import pytest
 
 from mlr.agents.experiment_debug import Debugger, DebugStop
+from mlr.agents.experiment_schemas import patch_model
 from mlr.llm.scripted import ScriptedLLM
 from tests.expagent.conftest import BROKEN, MANIFEST
 
@@ -38,6 +39,17 @@ def test_llm_patch_applied_on_approval_reruns_and_never_touches_the_original(bro
     prompt = llm.prompts[0][-1]["content"]
     assert "AssertionError" in prompt and "accuracy = correct / len(preds) * 100" in prompt
     assert llm.schemas[0]["properties"]["cell_index"]["enum"] == [1, 2, 3, 4]
+    # The failing cell and its error come last, right before the request (small models read the end best).
+    assert prompt.rstrip().endswith(FIXED_ASSERT_CELL.replace("accuracy = correct / len(preds)\n",
+                                                              "accuracy = correct / len(preds) * 100\n")
+                                    + "\nError: AssertionError: accuracy must be a fraction, got 87.5\nAnswer:")
+    # One worked example precedes it as a finished exchange, and its answer is a valid patch.
+    roles = [m["role"] for m in llm.prompts[0]]
+    assert roles == ["system", "user", "assistant", "user"]
+    example = patch_model([2]).model_validate_json(llm.prompts[0][2]["content"])
+    assert example.cell_index == 2 and "round(mean, 2)" in example.new_source
+    # Schema descriptions are terse labels: prose there was copied into new_source by a 135M model.
+    assert all(len(f.get("description", "")) <= 12 for f in llm.schemas[0]["properties"].values())
 
 
 def test_rejected_rule_is_recorded_and_the_model_is_asked_next(broken, runner, store, settings):
