@@ -70,3 +70,64 @@ def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, stor
 
         resources.runner().stop(cancel_running=True)
         st.cache_resource.clear()
+
+
+def _notebook_bytes(title: str, description: str) -> bytes:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("C = 1.0")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {title}"), params,
+                nbformat.v4.new_code_cell("import json\njson.dump({'accuracy': 0.5}, open('metrics.json', 'w'))")]
+    nb.metadata["mlr"] = {"description": description, "primary_metric": "accuracy"}
+    return nbformat.writes(nb).encode()
+
+
+def test_ranking_shows_the_agents_pick_and_use_overrides_the_prototype(data_dir, settings, store, scripted,
+                                                                       monkeypatch):
+    add_prototype(settings, "news_text.ipynb", _notebook_bytes(
+        "News text classifier", "TF-IDF features and logistic regression classifying news articles by topic."))
+    with store.write() as conn:
+        paper = store.add_paper(conn, content_hash="h", file_name="p.pdf", path="/x/p.pdf", title="P", authors=[],
+                                year=2024, pages=1, chunks=[], sections=[])
+    problem = store.add_problem(paper, {"task": "t", "gaps": [], "keywords": []})
+    plan_id = store.add_plan(store.add_hypothesis(problem, {"method": "m", "rationale": "r"}), {
+        "objective": "Test whether a smaller regularisation constant improves topic classification of news "
+                     "articles.", "method": "Logistic regression on TF-IDF features of the article text.",
+        "dataset": "20 Newsgroups", "primary_metric": "accuracy"})
+    store.set_plan_status(plan_id, "accepted")
+
+    monkeypatch.chdir(REPO_ROOT)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    monkeypatch.setattr("ui.resources.llm", lambda: scripted)
+    scripted.enqueue({"name": "news_text", "reason": "it classifies news text with TF-IDF, as the plan does"})
+    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/experiment.py")
+    at.run()
+    try:
+        assert not at.exception, at.exception
+        assert at.selectbox(key="exp-proto").value.slug != "news_text"  # nothing preselects it
+        _button(at, "xa-rank").click().run()
+        _poll(at, lambda a: any("Agent's pick: news_text" in m.value for m in a.markdown), timeout=120)
+        table = at.dataframe[0].value
+        names = list(table["prototype"])
+        # Real MiniLM similarities: the news classifier is closest to the plan, and the table is sorted.
+        assert names[0] == "news_text" and len(names) == 4
+        assert list(table["similarity"]) == sorted(table["similarity"], reverse=True)
+        assert any("news_text** (llm)" in m.value for m in at.markdown)
+        assert scripted.schemas[0]["properties"]["name"]["enum"][0] == "news_text"
+        # The researcher overrides the agent: "Use …" selects another prototype on the page.
+        other = names[1]
+        _button(at, f"xa-use-{other}").click().run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="exp-proto").value.slug == other
+        _button(at, "xa-use-news_text").click().run()
+        assert at.selectbox(key="exp-proto").value.slug == "news_text"
+    finally:
+        from ui import resources
+
+        resources.runner().stop(cancel_running=True)
+        st.cache_resource.clear()
