@@ -59,8 +59,18 @@ def main() -> int:
     llm.chat([{"role": "user", "content": "Hi"}], max_tokens=4)  # load the model outside the measurement
 
     start = llm.usage.as_dict()
-    problem = agent.extract_problem(args.paper, title=paper["title"])
-    problem_cost = delta(llm.usage, start)
+    problem, failures = None, []
+    for _ in range(3):  # the demo model sometimes loops; a researcher would press the button again
+        try:
+            problem = agent.extract_problem(args.paper, title=paper["title"])
+            break
+        except LLMError as exc:
+            failures.append(str(exc)[:200])
+    problem_cost = {**delta(llm.usage, start), "failed_attempts": failures}
+    if problem is None:
+        print(json.dumps({"problem": problem_cost}, indent=1))
+        print("the model gave no valid research problem in 3 attempts: no figure")
+        return 1
     related = agent.related_work(problem, args.paper).passages
 
     # -- the agent: one focused request per hypothesis, then a plan and a review for each -----------

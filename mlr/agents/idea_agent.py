@@ -28,6 +28,8 @@ from mlr.agents.idea_schemas import (
     NearPassage,
     Novelty,
     OnlinePaper,
+    PlanOutline,
+    PlanSetup,
     ResearchProblem,
     Review,
 )
@@ -66,7 +68,7 @@ class IdeaConfig:
     online_timeout_s: float = 10.0
     online_max_results: int = 5
     max_tokens: dict[str, int] = field(default_factory=lambda: {
-        "problem": 600, "hypothesis": 450, "plan": 900, "review": 600})
+        "problem": 600, "hypothesis": 450, "plan": 1000, "review": 600})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdeaConfig:
@@ -185,11 +187,17 @@ class IdeaAgent:
     # -- step 4 -----------------------------------------------------------------------------------
     def make_plan(self, hypothesis: Hypothesis, problem: ResearchProblem | None = None,
                   on_token: OnToken = None) -> ExperimentPlan:
+        # Two small requests, not one with nine fields: a small model's answer degrades by the last fields.
+        task = problem.task if problem else ""
         cited = self._clip([p for c in hypothesis.citations if (p := self.retriever.get_chunk(c.chunk_id))])
-        messages = self._messages("idea/plan", task=problem.task if problem else "", method=hypothesis.method,
-                                  rationale=hypothesis.rationale, passages=cited)
-        return self.llm.structured(messages, ExperimentPlan, on_token=on_token,
-                                   max_tokens=self.config.max_tokens["plan"])
+        budget = self.config.max_tokens["plan"] // 2
+        outline = self.llm.structured(
+            self._messages("idea/plan", task=task, method=hypothesis.method, rationale=hypothesis.rationale,
+                           passages=cited), PlanOutline, on_token=on_token, max_tokens=budget)
+        setup = self.llm.structured(
+            self._messages("idea/plan_setup", task=task, method=outline.method, objective=outline.objective,
+                           steps=outline.experiment_design), PlanSetup, on_token=on_token, max_tokens=budget)
+        return ExperimentPlan(**outline.model_dump(), **setup.model_dump())
 
     # -- step 5 -----------------------------------------------------------------------------------
     def review(self, hypothesis: Hypothesis, problem: ResearchProblem | None = None,

@@ -89,16 +89,33 @@ class Parameter(BaseModel):
     description: Short = Field(description="What the parameter controls.")
 
 
-class ExperimentPlan(BaseModel):
+class PlanOutline(BaseModel):
+    """First half of a plan, asked for on its own: what the experiment does."""
+
     objective: Text
     method: Text
     experiment_design: list[Short] = Field(min_length=1, max_length=6, description="Ordered steps.")
+
+
+class PlanSetup(BaseModel):
+    """Second half of a plan, asked for with the outline in view: what it runs on and how it is judged."""
+
+    # Free-text fields before the list: a small model's last fields are its weakest.
     dataset: Short
     baseline: Short
+    # The model writes the budget in one fixed form (a pattern the grammar enforces): tiny models fill a
+    # free-text budget with punctuation. The researcher may edit it freely (see ExperimentPlan).
+    compute_budget: str = Field(description="e.g. '1 GPU for 2 hours'.",
+                                pattern=r"^[1-9][0-9]? (CPU|GPU)s? for [1-9][0-9]? (minute|hour|day)s?$")
     primary_metric: Keyword = Field(description="The one metric that decides success, e.g. accuracy.")
     higher_is_better: bool
     parameters: list[Parameter] = Field(default_factory=list, max_length=4)
-    compute_budget: Short = Field(description="e.g. '1 GPU, 2 hours'.")
+
+
+class ExperimentPlan(PlanSetup, PlanOutline):  # outline fields first
+    """The whole plan, as stored, edited on the Plan page and run by the ExperimentAgent."""
+
+    compute_budget: Short = Field(description="e.g. '1 GPU for 2 hours'.")
 
 
 # -- step 5: the review ----------------------------------------------------------------------------

@@ -27,4 +27,4 @@ def script_whole_phase(scripted, store, n: int = 2) -> None:
     scripted.enqueue(*[hypothesis_answer(store, f"Method {i}: sliding window attention variant {i}.")
                        for i in range(n)])
     for _ in range(n):
-        scripted.enqueue(PLAN, review_scores(3))
+        scripted.enqueue(PLAN, PLAN, review_scores(3))  # a plan is two requests: outline, setup

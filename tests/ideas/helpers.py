@@ -96,7 +96,7 @@ PLAN = {"objective": "Test whether reading whole documents improves accuracy.",
         "method": "Sliding window attention encoder.", "experiment_design": ["Train baseline", "Train variant"],
         "dataset": "LEDGAR", "baseline": "Truncated BERT", "primary_metric": "accuracy", "higher_is_better": True,
         "parameters": [{"name": "window", "values": [128, 256], "description": "attention window size"}],
-        "compute_budget": "1 GPU, 2 hours"}
+        "compute_budget": "1 GPU for 2 hours"}
 
 
 def review_scores(score=4):

@@ -15,7 +15,7 @@ def test_happy_path_every_step(agent, scripted, retriever):
     assert isinstance(problem, ResearchProblem) and problem.gaps[0].chunk_id == "1:2"
     # The prompt shows the paper's passages by id, and the schema restricts gap ids to them.
     prompt = scripted.prompts[-1][-1]["content"]
-    assert "[1:0]" in prompt and "[1:2]" in prompt and "[2:0]" not in prompt
+    assert "Passage 1:0 " in prompt and "Passage 1:2 " in prompt and "Passage 2:0 " not in prompt
     assert "1:2" in str(scripted.schemas[-1])
 
     related = agent.related_work(problem, paper_id=1)
@@ -32,16 +32,18 @@ def test_happy_path_every_step(agent, scripted, retriever):
     assert "Earlier proposals" in scripted.prompts[-1][-1]["content"]
     assert hyps[0].method in scripted.prompts[-1][-1]["content"]
 
-    scripted.enqueue(PLAN)
+    scripted.enqueue(PLAN, {**PLAN, "dataset": "LEDGAR-long"})  # outline, then setup
     plan = agent.make_plan(hyps[0], problem)
-    assert isinstance(plan, ExperimentPlan) and plan.higher_is_better
-    assert "[2:0]" in scripted.prompts[-1][-1]["content"]  # the cited passage is in the plan prompt
+    assert isinstance(plan, ExperimentPlan) and plan.higher_is_better and plan.dataset == "LEDGAR-long"
+    assert "Passage 2:0 " in scripted.prompts[-2][-1]["content"]  # the cited passage is in the outline prompt
+    assert PLAN["objective"] in scripted.prompts[-1][-1]["content"]  # the setup request sees the outline
+    assert list(scripted.schemas[-2]["properties"]) == ["objective", "method", "experiment_design"]
 
     scripted.enqueue(review_scores(4))
     review = agent.review(hyps[0], problem, plan)
     assert isinstance(review, HypothesisReview) and review.clarity.score == 4
     assert review.novelty.nearest and review.novelty.max_similarity == review.novelty.nearest[0].similarity
-    assert scripted.usage.structured == 5 and scripted.usage.first_try_valid == 5  # problem, 2 hyps, plan, review
+    assert scripted.usage.structured == 6 and scripted.usage.first_try_valid == 6  # problem, 2 hyps, plan x2, review
 
 
 def test_streaming_progress_reaches_on_token(agent, scripted):
@@ -119,7 +121,8 @@ def test_paper_without_sections_uses_its_opening_text(scripted):
     problem = agent.extract_problem(7)
     assert problem.gaps[0].chunk_id == "7:0"
     prompt = scripted.prompts[-1][-1]["content"]
-    assert "[7:0]" in prompt and "[7:4]" in prompt and "[7:5]" not in prompt  # the first five passages
+    # The first five passages stand in for the missing abstract and limitations.
+    assert "Passage 7:0 " in prompt and "Passage 7:4 " in prompt and "Passage 7:5 " not in prompt
 
 
 def test_problem_prefers_abstract_and_limitations():
@@ -147,8 +150,8 @@ def test_hypotheses_look_at_different_evidence(agent, scripted, retriever):
     scripted.enqueue(draft(), draft("Other idea.", cites=("3:0",)))
     agent.generate_hypotheses(ResearchProblem.model_validate(PROBLEM), related, 2)
     first, second = (scripted.prompts[i][-1]["content"] for i in (-2, -1))
-    assert ("[" + related[0].chunk_id + "]") in first and ("[" + related[0].chunk_id + "]") not in second
-    assert ("[" + related[1].chunk_id + "]") in second
+    assert (f"Passage {related[0].chunk_id} ") in first and (f"Passage {related[0].chunk_id} ") not in second
+    assert (f"Passage {related[1].chunk_id} ") in second
 
 
 def test_novelty_flags_a_restatement(agent):

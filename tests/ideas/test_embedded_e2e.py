@@ -25,6 +25,8 @@ def test_embedded_model_runs_the_whole_phase(settings, store, minilm, capsys):
     assert all(r.status == "added" for r in added), added
     llm = EmbeddedLLM(n_ctx=settings.embedded_ctx, max_tokens=settings.embedded_max_tokens,
                       retries=settings.llm_retries, temperature=settings.llm_temperature)
+    # The model is shared by the process: pin its sampler so earlier tests do not change this run.
+    llm._llama().set_seed(0)
     agent = IdeaAgent(llm, library.retriever, embedder=minilm, config=IdeaConfig.from_settings(settings))
     result = IdeaRecorder(agent, store).run_all(1, n=1)
 

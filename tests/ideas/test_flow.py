@@ -31,7 +31,7 @@ def recorder(agent, store):
 def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
     # Problem, the N hypotheses (each stored as it validates), then a plan and a review for each.
     scripted.enqueue(PROBLEM, draft(), draft("Multilingual encoder.", cites=("3:0",)),
-                     PLAN, review_scores(4), PLAN, review_scores(2))
+                     PLAN, PLAN, review_scores(4), PLAN, PLAN, review_scores(2))
     result = recorder.run_all(1, n=2)
     assert set(result) == {"problem", "related", "hypotheses"}
     assert result["problem"]["task"] == PROBLEM["task"]
@@ -52,7 +52,7 @@ def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
 
 
 def test_failure_half_way_keeps_finished_steps(recorder, scripted, store):
-    scripted.enqueue(PROBLEM, draft(), draft("Other."), PLAN, review_scores(),
+    scripted.enqueue(PROBLEM, draft(), draft("Other."), PLAN, PLAN, review_scores(),
                      LLMError("model server went away"))
     with pytest.raises(LLMError):
         recorder.run_all(1, n=2)
@@ -92,7 +92,7 @@ def test_bad_edits_are_refused_with_a_message(recorder, store):
 def test_plan_versions_restore_and_acceptance(recorder, scripted, store):
     problem_id = store.add_problem(1, PROBLEM)
     hid = store.add_hypothesis(problem_id, hypothesis())
-    scripted.enqueue(PLAN)
+    scripted.enqueue(PLAN, PLAN)
     plan_id = recorder.plan(hid)
     assert save_plan(store, plan_id, {**PLAN, "dataset": "CUAD"}) == 2
     assert save_plan(store, plan_id, {**PLAN, "dataset": "CUAD"}) == 2  # unchanged: no new version
@@ -109,7 +109,7 @@ def test_plan_versions_restore_and_acceptance(recorder, scripted, store):
     with pytest.raises(IdeaError, match="higher_is_better"):
         save_plan(store, plan_id, {**PLAN, "higher_is_better": "sometimes"})
     # Regenerating keeps the history too.
-    scripted.enqueue({**PLAN, "dataset": "EURLEX"})
+    scripted.enqueue(PLAN, {**PLAN, "dataset": "EURLEX"})
     assert recorder.plan(hid) == plan_id
     assert store.plan_versions(plan_id)[0]["note"] == "regenerated"
 

@@ -87,7 +87,7 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
     assert any("H1 · Method A: sliding windows." in m.value for m in at.markdown)
     assert any(e.label.startswith("Cited passages (1)") for e in at.expander)
 
-    scripted.enqueue(PLAN, review_scores(4), PLAN, review_scores(2))
+    scripted.enqueue(PLAN, PLAN, review_scores(4), PLAN, PLAN, review_scores(2))
     click(at, "Plan and review the 2 hypotheses without them")
     wait_for(lambda: all(h["review"] for h in store.hypotheses_for_problem(problem["id"])))
     wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
