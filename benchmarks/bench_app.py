@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, AppServer  # noqa: E402
 
 HELLO = 'import streamlit as st\nst.title("Library")\n'
 PAGES = ["pages/library.py", "pages/ideas.py", "pages/plan.py", "pages/experiment.py"]

@@ -46,7 +46,7 @@ def progress_panel():
     for job in current:
         state = {"queued": "running", "running": "running", "added": "complete", "duplicate": "complete",
                  "done": "complete"}.get(job.state, "error")
-        with st.status(f"{job.label} — {job.state}", state=state, expanded=not job.finished):
+        with st.status(f"{job.label} — {job.state}", state=state, expanded=not job.finished or state == "error"):
             st.progress(job.fraction, text=job.stage)
             if job.message:
                 (st.error if state == "error" else st.write)(job.message)

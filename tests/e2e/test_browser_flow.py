@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import AppServer
+from tests.support.browser import AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(2700)]
 

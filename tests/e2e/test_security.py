@@ -9,7 +9,7 @@ import psutil
 import pytest
 
 from mlr.config import REPO_ROOT
-from tests.e2e.conftest import AppServer
+from tests.support.browser import AppServer
 
 CONFIG = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text())
 

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from tests.e2e.conftest import AppServer
+from tests.support.browser import AppServer
 from tests.library.library_pdfs import make_paper, make_scanned
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]
