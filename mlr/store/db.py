@@ -87,6 +87,15 @@ class StoreBase:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def _update(self, table: str, row_id: int, fields: dict) -> None:
+        """Set columns of one row (names come from code, never from input); dicts and lists become JSON."""
+        if not fields:
+            return
+        cols = ", ".join(f"{name} = ?" for name in fields)
+        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        with self.write() as conn:
+            conn.execute(f"UPDATE {table} SET {cols} WHERE id = ?", (*values, row_id))
+
     def schema_version(self) -> int:
         row = self.one("SELECT MAX(version) AS v FROM schema_version")
         return int(row["v"] or 0) if row else 0

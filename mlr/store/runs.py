@@ -48,12 +48,7 @@ class RunRecords:
 
     def update_run(self, run_id: int, **fields) -> None:
         """Set columns of a run; dict/list values are stored as JSON."""
-        if not fields:
-            return
-        cols = ", ".join(f"{name} = ?" for name in fields)
-        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
-        with self.write() as conn:
-            conn.execute(f"UPDATE runs SET {cols} WHERE id = ?", (*values, run_id))
+        self._update("runs", run_id, fields)
 
     def claim_next_run(self, max_running: int, *, owner: str | None = None,
                        only_ids: tuple[int, ...] | None = None) -> dict | None:
@@ -125,12 +120,7 @@ class RunRecords:
             return int(cur.lastrowid)
 
     def update_attempt(self, attempt_id: int, **fields) -> None:
-        if not fields:
-            return
-        cols = ", ".join(f"{name} = ?" for name in fields)
-        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
-        with self.write() as conn:
-            conn.execute(f"UPDATE attempts SET {cols} WHERE id = ?", (*values, attempt_id))
+        self._update("attempts", attempt_id, fields)
 
     def get_attempt(self, attempt_id: int) -> dict | None:
         row = self.one("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
