@@ -20,9 +20,13 @@ def render() -> None:
             st.markdown(f"**Ollama** · reachable at `{llm['ollama_host']}`")
         else:
             st.markdown(f"**Ollama** · not reachable at `{llm['ollama_host']}`")
-        if llm["backend"] != "ollama" or not llm["ollama_reachable"]:
-            st.caption(llm["reason"] + " To use a real model: install Ollama, run `ollama serve`, then "
-                       f"`ollama pull {resources.settings().chat_model}`.")
+        if llm["backend"] != "ollama":
+            model = resources.settings().chat_model
+            hint = llm["reason"]
+            if "ollama pull" not in hint:  # the reason may already name the fix
+                hint += (" To use a real model: install Ollama, run `ollama serve`, then "
+                         f"`ollama pull {model}`." if "ollama serve" not in hint else f" Then `ollama pull {model}`.")
+            st.caption(hint)
         emb = status["embedding"]
         st.markdown(f"**Embeddings** · {emb['backend']} · `{emb['model']}`")
         if status["gpus"]:
