@@ -5,9 +5,8 @@ import streamlit as st
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr.execution.prototypes import list_prototypes
-from ui import experiment_agent
+from ui import experiment_agent, resources
 from ui import experiment_run as view
-from ui import resources
 
 st.title("Experiment")
 settings, store, runner = resources.settings(), resources.store(), resources.runner()

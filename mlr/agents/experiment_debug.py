@@ -27,7 +27,7 @@ from mlr.execution.fixers.base import ErrorReport
 from mlr.execution.fixers.report import build_report
 from mlr.llm.base import LLM
 from mlr.llm.errors import LLMError
-from mlr.protocols import RunError, RunOutcome, Runner
+from mlr.protocols import RunError, Runner, RunOutcome
 
 log = logging.getLogger(__name__)
 

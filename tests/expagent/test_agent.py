@@ -48,7 +48,7 @@ def test_ranking_by_embedding_then_the_models_pick_within_the_closest(minilm, st
     llm = ScriptedLLM([{"name": "not_a_prototype", "reason": "x"},  # invalid: retried with the error
                        {"name": "text_classifier", "reason": "it classifies news text, as the plan needs"}])
     ranking = ExperimentAgent(llm, None, store, settings, embedder=minilm).rank_prototypes(PLAN, PROTOTYPES)
-    assert [r.name for r in ranking.ranked][0] == "text_classifier"
+    assert ranking.ranked[0].name == "text_classifier"
     assert ranking.ranked[0].similarity > ranking.ranked[-1].similarity
     assert (ranking.pick, ranking.picked_by) == ("text_classifier", "llm")
     assert set(llm.schemas[0]["properties"]["name"]["enum"]) == {p["name"] for p in PROTOTYPES}

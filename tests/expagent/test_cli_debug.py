@@ -15,7 +15,7 @@ ROOT = BROKEN.parent.parent.parent
 def mlr(*args, data_dir):
     env = {**os.environ, "MLR_DATA_DIR": str(data_dir), "MLR_LLM_BACKEND": "embedded"}
     return subprocess.run([sys.executable, "-m", "mlr", "debug", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=600)
+                          cwd=ROOT, stdin=subprocess.DEVNULL, timeout=600, check=False)
 
 
 def test_autopilot_fixes_a_copy_and_prints_the_promised_json(data_dir):

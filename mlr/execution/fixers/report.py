@@ -15,7 +15,7 @@ from mlr.protocols import RunOutcome
 
 MAX_TRACEBACK = 3000
 MAX_OUTPUT_LINES = 20
-_RULE = re.compile(r"^-{20,}\s*$", re.M)
+_RULE = re.compile(r"^-{20,}\s*$", re.MULTILINE)
 
 
 def clean_traceback(text: str) -> str:
