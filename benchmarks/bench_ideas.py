@@ -79,7 +79,11 @@ def main() -> int:
         before = llm.usage.as_dict()
         row = {"hypothesis_valid": False, "plan_valid": False, "review_valid": False}
         try:
-            h = agent.generate_hypothesis(problem, related, index=i, n=args.n, previous=[d.method for d in done])
+            try:
+                h = agent.generate_hypothesis(problem, related, index=i, n=args.n,
+                                              previous=[d.method for d in done])
+            finally:
+                row["hypothesis_only"] = delta(llm.usage, before)
             row["hypothesis_valid"] = True
             done.append(h)
             valid += 1
@@ -99,7 +103,6 @@ def main() -> int:
         per_hypothesis.append(row)
     focused = {k: sum(r[k] for r in per_hypothesis) for k in ("calls", "prompt_tokens", "completion_tokens",
                                                               "seconds", "structured", "first_try_valid")}
-    hyp_only_seconds = None  # seconds of the hypothesis requests alone, for a like-for-like comparison
 
     # -- baseline: all N hypotheses in one request -----------------------------------------------
     offered = agent._clip(related)
@@ -116,9 +119,10 @@ def main() -> int:
         batch_valid = 0
     baseline = delta(llm.usage, before)
 
-    # Hypothesis requests of the agent alone (no plan/review), from the per-call history.
-    hyp_only_seconds = sum(r["seconds"] for r in per_hypothesis)  # upper bound: includes plan and review
-    focused_spv = focused["seconds"] / valid if valid else float("inf")
+    # Like for like with the baseline: the agent's hypothesis requests alone (no plan, no review).
+    hyp_only_seconds = sum(r["hypothesis_only"]["seconds"] for r in per_hypothesis)
+    hyp_first = sum(r["hypothesis_only"]["first_try_valid"] for r in per_hypothesis)
+    focused_spv = hyp_only_seconds / valid if valid else float("inf")
     baseline_spv = baseline["seconds"] / batch_valid if batch_valid else float("inf")
     report = {"paper": paper["title"], "n": args.n, "model": llm.model, "problem": problem_cost,
               "per_hypothesis": per_hypothesis, "focused_total": focused, "valid_hypotheses": valid,
@@ -127,13 +131,19 @@ def main() -> int:
     share = focused["first_try_valid"] / focused["structured"] if focused["structured"] else 0.0
     print(f"\nper hypothesis (hypothesis + plan + review): {focused['calls'] / args.n:.1f} LLM calls, "
           f"{(focused['prompt_tokens'] + focused['completion_tokens']) / args.n:.0f} tokens, "
-          f"{hyp_only_seconds / args.n:.1f} s")
+          f"{focused['seconds'] / args.n:.1f} s")
     print(f"answers valid on the first try: {focused['first_try_valid']}/{focused['structured']} ({share:.0%}); "
           f"baseline one request: {baseline['first_try_valid']}/{baseline['structured']}")
-    print(f"valid hypotheses: focused {valid}/{args.n}, baseline one request {batch_valid}/{args.n}")
+    print(f"valid hypotheses: focused {valid}/{args.n} ({hyp_first} on the first try), "
+          f"baseline one request {batch_valid}/{args.n}")
     ratio = focused_spv / baseline_spv if baseline_spv not in (0, float("inf")) else float("nan")
-    print(f"seconds per valid hypothesis (with its plan and review): focused {focused_spv:.1f} s vs baseline "
-          f"one request {baseline_spv:.1f} s (hypotheses only) -> ratio {ratio:.2f}x")
+    print(f"seconds per valid hypothesis (hypothesis requests only): focused {focused_spv:.1f} s vs baseline "
+          f"one request for all {args.n} {baseline_spv:.1f} s -> ratio {ratio:.2f}x")
+    cited = "n/a"
+    if done:
+        own = sum(c.paper_id == args.paper for h in done for c in h.citations)
+        cited = f"{own}/{sum(len(h.citations) for h in done)} citations of the paper itself"
+    print(f"grounding of the focused hypotheses: {cited}")
     return 0
 
 
