@@ -69,7 +69,7 @@ class BaseLLM:
 
     # -- the one method a backend writes ----------------------------------------------------------
     def _generate(self, messages: list[Message], *, json_schema: dict | None, stream: bool,
-                  max_tokens: int) -> Iterator[str]:
+                  max_tokens: int, temperature: float) -> Iterator[str]:
         """Yield the answer's text in pieces (one piece when not streaming)."""
         raise NotImplementedError  # abstract: each backend implements it
 
@@ -92,15 +92,18 @@ class BaseLLM:
         self.usage.structured += 1
         for attempt in range(attempts):
             pieces = []
-            for piece in self._timed(conversation, json_schema, on_token is not None, max_tokens):
+            # A retry at the same temperature mostly repeats the same bad answer (seen with small local
+            # models at a fixed seed): each retry samples a little more freely.
+            temperature = min(1.0, self.temperature + RETRY_TEMPERATURE_STEP * attempt)
+            for piece in self._timed(conversation, json_schema, on_token is not None, max_tokens, temperature):
                 pieces.append(piece)
                 if on_token is not None:
                     on_token(piece)
             answer = "".join(pieces)
             try:
-                value = schema.model_validate_json(_strip_fences(answer))
-            except ValidationError as exc:
-                error_text = _short_errors(exc)
+                value = parse_answer(schema, answer)
+            except _InvalidAnswer as exc:
+                error_text = str(exc)
             else:
                 if attempt == 0:
                     self.usage.first_try_valid += 1
@@ -117,12 +120,13 @@ class BaseLLM:
             f"The model ({self.backend}:{self.model}) gave no valid {schema.__name__} after {attempts} tries: "
             f"{error_text}", last_answer=answer, errors=error_text)
 
-    def _timed(self, messages, json_schema, stream, max_tokens) -> Iterator[str]:
+    def _timed(self, messages, json_schema, stream, max_tokens, temperature=None) -> Iterator[str]:
         start = time.perf_counter()
         out_chars = 0
         try:
             for piece in self._generate(messages, json_schema=json_schema, stream=stream,
-                                        max_tokens=max_tokens or self.max_tokens):
+                                        max_tokens=max_tokens or self.max_tokens,
+                                        temperature=self.temperature if temperature is None else temperature):
                 out_chars += len(piece)
                 yield piece
         finally:
@@ -141,6 +145,29 @@ class BaseLLM:
         self.usage.prompt_tokens += p
         self.usage.completion_tokens += c
         self.usage.history.append({"prompt_tokens": p, "completion_tokens": c, "seconds": round(seconds, 3)})
+
+
+RETRY_TEMPERATURE_STEP = 0.25
+
+
+class _InvalidAnswer(ValueError):
+    """An answer that is not valid JSON for the schema; the message lists what is wrong."""
+
+
+def parse_answer(schema: type[T], answer: str) -> T:
+    """Validate a model's JSON answer against ``schema``.
+
+    ``strict=False`` accepts raw newlines and tabs inside strings: local models write them often
+    and they carry no ambiguity, so refusing them only costs a retry.
+    """
+    try:
+        data = json.loads(_strip_fences(answer), strict=False)
+    except json.JSONDecodeError as exc:
+        raise _InvalidAnswer(f"- (root): not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        raise _InvalidAnswer(_short_errors(exc)) from exc
 
 
 def _strip_fences(text: str) -> str:

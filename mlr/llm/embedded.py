@@ -85,10 +85,10 @@ class EmbeddedLLM(BaseLLM):
     def _llama(self):
         return _load(str(self.gguf or find_gguf()), self.n_ctx, self.n_threads)
 
-    def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
+    def _generate(self, messages, *, json_schema, stream, max_tokens, temperature) -> Iterator[str]:
         # Always stream from llama.cpp, even for a plain answer: the repetition guard must see tokens
         # as they come to stop a degenerate loop early instead of paying for max_tokens of it.
-        kwargs = {"messages": messages, "max_tokens": max_tokens, "temperature": self.temperature,
+        kwargs = {"messages": messages, "max_tokens": max_tokens, "temperature": temperature,
                   "stream": True, "repeat_penalty": self.repeat_penalty}
         if json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": json_schema}

@@ -96,8 +96,8 @@ class OllamaLLM(BaseLLM):
         super().__init__(model, **kwargs)
         self.client = client
 
-    def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
-        options = {"temperature": self.temperature, "num_predict": max_tokens}
+    def _generate(self, messages, *, json_schema, stream, max_tokens, temperature) -> Iterator[str]:
+        options = {"temperature": temperature, "num_predict": max_tokens}
         start = time.perf_counter()
         try:
             response = self.client.raw.chat(model=self.model, messages=messages, stream=stream,

@@ -57,7 +57,7 @@ class ScriptedLLM(BaseLLM):
             return json.dumps(item)
         return str(item)
 
-    def _generate(self, messages, *, json_schema, stream, max_tokens) -> Iterator[str]:
+    def _generate(self, messages, *, json_schema, stream, max_tokens, temperature) -> Iterator[str]:
         self.prompts.append([dict(m) for m in messages])
         self.schemas.append(json_schema)
         text = self._next(messages)

@@ -55,3 +55,22 @@ def test_repetition_guard_spots_degenerate_loops():
     assert is_degenerate("the " * 30)
     assert not is_degenerate("Thumbnails discard stroke detail, so template matching confuses 4 and 9; "
                              "a kernel method on full-resolution pixels should separate them.")
+
+
+def test_raw_newlines_inside_strings_are_accepted():
+    llm = ScriptedLLM(['{"task": "first line\nsecond line", "keywords": []}'])
+    assert llm.structured([{"role": "user", "content": "q"}], Answer).task == "first line\nsecond line"
+
+
+def test_retries_sample_more_freely():
+    seen = []
+
+    class Recording(ScriptedLLM):
+        def _generate(self, messages, *, json_schema, stream, max_tokens, temperature):
+            seen.append(temperature)
+            yield from super()._generate(messages, json_schema=json_schema, stream=stream, max_tokens=max_tokens,
+                                         temperature=temperature)
+
+    llm = Recording(["nope", "nope", '{"task": "t", "keywords": []}'], temperature=0.2)
+    llm.structured([{"role": "user", "content": "q"}], Answer, retries=2)
+    assert seen == sorted(seen) and seen[0] == 0.2 and seen[-1] > seen[0]
