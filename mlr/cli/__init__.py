@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 
+from mlr.cli.output import fail
 from mlr.config import Settings
 
 COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run", "mlr.cli.debug"]
@@ -32,6 +33,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc), 2)
     return int(args.func(args, settings) or 0)

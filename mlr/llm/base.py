@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
@@ -54,7 +55,7 @@ class Usage:
         return {k: v for k, v in self.__dict__.items() if k != "history"}
 
 
-class BaseLLM:
+class BaseLLM(ABC):
     """Shared behaviour of every backend; subclasses implement ``_generate``."""
 
     backend = "base"
@@ -68,10 +69,10 @@ class BaseLLM:
         self.usage = Usage()
 
     # -- the one method a backend writes ----------------------------------------------------------
+    @abstractmethod
     def _generate(self, messages: list[Message], *, json_schema: dict | None, stream: bool,
                   max_tokens: int, temperature: float) -> Iterator[str]:
         """Yield the answer's text in pieces (one piece when not streaming)."""
-        raise NotImplementedError  # abstract: each backend implements it
 
     def warm_up(self) -> None:
         """Load what the first call would load (weights, connections); a no-op for remote backends."""
