@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 from mlr.cli.output import emit_json, fail
 
@@ -66,19 +65,15 @@ def _model(settings, rules_only: bool):
 
 def run(args, settings) -> int:
     from mlr.agents.experiment_debug import Debugger
-    from mlr.cli.run import _parameters
+    from mlr.cli.run import notebook_parameters
     from mlr.execution.errors import ExecutionError
     from mlr.execution.runner import NotebookRunner
     from mlr.store import Store
 
     if args.attempts is not None and args.attempts < 0:
         return fail("--attempts must be 0 or more", 2)
-    if args.timeout is not None and args.timeout <= 0:
-        return fail("--timeout must be a positive number of seconds", 2)
-    if not Path(args.notebook).is_file():
-        return fail(f"notebook not found: {args.notebook}", 2)
     try:
-        parameters = _parameters(args.notebook, args.parameter)
+        parameters = notebook_parameters(args)
     except (ExecutionError, ValueError) as exc:
         return fail(str(exc), 2)
     settings.ensure_dirs()

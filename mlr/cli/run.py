@@ -33,19 +33,24 @@ def _parameters(notebook: str, pairs: list[list[str]]) -> dict:
     return coerce(inspect_parameters(notebook), values)  # NotebookContractError / ValueError: clear messages
 
 
-def run(args, settings) -> int:
+def notebook_parameters(args) -> dict:
+    """Check NOTEBOOK and --timeout and parse the -p pairs (shared by `run` and `debug`); ValueError says what is wrong."""
     from pathlib import Path
 
+    if args.timeout is not None and args.timeout <= 0:
+        raise ValueError("--timeout must be a positive number of seconds")
+    if not Path(args.notebook).is_file():
+        raise ValueError(f"notebook not found: {args.notebook}")
+    return _parameters(args.notebook, args.parameter)
+
+
+def run(args, settings) -> int:
     from mlr.execution.errors import ExecutionError
     from mlr.execution.runner import NotebookRunner
     from mlr.store import Store
 
-    if args.timeout is not None and args.timeout <= 0:
-        return fail("--timeout must be a positive number of seconds", 2)
-    if not Path(args.notebook).is_file():
-        return fail(f"notebook not found: {args.notebook}", 2)
     try:
-        parameters = _parameters(args.notebook, args.parameter)
+        parameters = notebook_parameters(args)
     except (ExecutionError, ValueError) as exc:
         return fail(str(exc), 2)
     settings.ensure_dirs()

@@ -28,8 +28,8 @@ def run(args, settings) -> int:
             f"Embedding  {status['embedding']['backend']}: {status['embedding']['model']}",
             "GPUs       " + (", ".join(f"{g['name']} {g['memory_used_mib']}/{g['memory_total_mib']} MiB "
                                        f"{g['utilization_pct']}%" for g in status["gpus"]) or "no GPU"),
-            f"CPU/RAM    {status['cpu']['cores']} cores, {status['cpu']['ram_used_gib']}/"
-            f"{status['cpu']['ram_total_gib']} GiB",
+            (f"CPU/RAM    {status['cpu']['cores']} cores, {status['cpu']['ram_used_gib']}/"
+             f"{status['cpu']['ram_total_gib']} GiB"),
             f"Data dir   {status['data_dir']}",
         ]
         if "check" in llm:
