@@ -23,6 +23,12 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MLR_DATA_DIR", str(root))
     monkeypatch.setenv("MLR_OLLAMA_HOST", "http://127.0.0.1:9")  # discard port: connection refused
     monkeypatch.setenv("MLR_OLLAMA_PROBE_TIMEOUT_S", "0.5")
+    # st.cache_resource / st.cache_data live as long as the process: an AppTest run by an earlier
+    # test would otherwise hand this test its settings, record and status for another data dir.
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
     return root
 
 
