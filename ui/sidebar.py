@@ -12,10 +12,16 @@ def render() -> None:
     llm = status["llm"]
     with st.sidebar:
         st.subheader("Status")
-        label = f"**LLM** · {llm['backend']} · `{llm['model']}`"
-        st.markdown(label)
-        if llm.get("demo_grade"):
+        # The pages use the model chosen when the server started (cached); the probe above is fresh.
+        active = resources.llm()
+        st.markdown(f"**LLM** · {active.backend} · `{active.model}`")
+        if active.demo_grade:
             st.caption("Small embedded demo model: output shows the flow, it is not research-grade.")
+        if llm["backend"] != active.backend:
+            st.info(f"Now available: {llm['backend']} · `{llm['model']}`.")
+            if st.button("Switch to it", key="switch-llm"):
+                resources.llm_selection.clear()
+                st.rerun()
         if llm["ollama_reachable"]:
             st.markdown(f"**Ollama** · reachable at `{llm['ollama_host']}`")
         else:

@@ -31,3 +31,31 @@ def test_every_page_renders(app, page):
     app.run()
     assert not app.exception, app.exception
     assert app.title
+
+
+def _sidebar_only():
+    from ui import sidebar
+
+    sidebar.render()
+
+
+def test_sidebar_offers_ollama_once_it_answers(data_dir, httpserver, monkeypatch):
+    """Started while Ollama lacks the chat model, the app keeps the embedded model until the researcher switches."""
+    from tests.support.ollama_server import FakeOllama
+
+    fake = FakeOllama(httpserver, models=["nomic-embed-text:latest"])
+    monkeypatch.setenv("MLR_OLLAMA_HOST", fake.host)
+    at = AppTest.from_function(_sidebar_only, default_timeout=60)
+    at.run()
+    assert "embedded" in at.sidebar.markdown[0].value
+    assert not at.sidebar.button
+
+    fake.models.append("qwen2.5:7b-instruct")  # the researcher ran `ollama pull`
+    from ui import resources
+
+    resources.status_snapshot.clear()
+    at.run()
+    assert "embedded" in at.sidebar.markdown[0].value  # nothing changes behind the researcher's back
+    at.sidebar.button(key="switch-llm").click().run()
+    assert not at.exception
+    assert "ollama" in at.sidebar.markdown[0].value and "qwen2.5:7b-instruct" in at.sidebar.markdown[0].value
