@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -47,3 +48,15 @@ def store(settings) -> Store:
 @pytest.fixture
 def scripted():
     return ScriptedLLM()
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """AppTest runs page scripts as ``__main__``; a later multiprocessing "spawn" child would re-run
+    whatever script that left behind. Put the real ``__main__`` back after every test."""
+    main = sys.modules["__main__"]
+    saved = {name: getattr(main, name) for name in ("__file__", "__spec__") if hasattr(main, name)}
+    yield
+    sys.modules["__main__"] = main
+    for name, value in saved.items():
+        setattr(main, name, value)

@@ -1,5 +1,7 @@
 """The app starts and renders every page with no Ollama, no GPU and an empty data directory."""
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -33,10 +35,7 @@ def test_every_page_renders(app, page):
     assert app.title
 
 
-def _sidebar_only():
-    from ui import sidebar
-
-    sidebar.render()
+SIDEBAR_ONLY = Path(__file__).with_name("sidebar_app.py")
 
 
 def test_sidebar_offers_ollama_once_it_answers(data_dir, httpserver, monkeypatch):
@@ -45,7 +44,7 @@ def test_sidebar_offers_ollama_once_it_answers(data_dir, httpserver, monkeypatch
 
     fake = FakeOllama(httpserver, models=["nomic-embed-text:latest"])
     monkeypatch.setenv("MLR_OLLAMA_HOST", fake.host)
-    at = AppTest.from_function(_sidebar_only, default_timeout=60)
+    at = AppTest.from_file(str(SIDEBAR_ONLY), default_timeout=60)
     at.run()
     assert "embedded" in at.sidebar.markdown[0].value
     assert not at.sidebar.button

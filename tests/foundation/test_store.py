@@ -1,8 +1,10 @@
-import multiprocessing as mp
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
+from mlr.config import REPO_ROOT
 from mlr.store import Store
 from mlr.store.schema import MIGRATIONS
 
@@ -88,22 +90,24 @@ def test_queue_claims_one_run_at_a_time(store):
     assert store.get_run(first)["metrics"] == {"acc": 0.9}
 
 
-def _writer(path, tag, n):
-    store = Store(path)
-    for i in range(n):
-        store.add_feedback(f"{tag}-{i}")
-        store.add_run("nb.ipynb", {"i": i}, data={"tag": tag})
+WRITER = """
+import sys
+from mlr.store import Store
+store = Store(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    store.add_feedback(f"{sys.argv[2]}-{i}")
+    store.add_run("nb.ipynb", {"i": i}, data={"tag": sys.argv[2]})
+"""
 
 
 def test_two_writer_processes_lose_nothing(settings):
+    # Plain child interpreters, not multiprocessing: spawn re-runs whatever __main__ an earlier
+    # test (AppTest) left behind.
     Store(settings.db_path)
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(settings.db_path, tag, 60)) for tag in ("a", "b")]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(settings.db_path), tag, "60"], cwd=REPO_ROOT)
+             for tag in ("a", "b")]
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-        assert p.exitcode == 0
+        assert p.wait(120) == 0
     store = Store(settings.db_path)
     texts = {f["text"] for f in store.list_feedback()}
     assert texts == {f"{t}-{i}" for t in "ab" for i in range(60)}
