@@ -16,10 +16,11 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
+
+from mlr import atomic
 
 log = logging.getLogger("mlr.execution.child")
 
@@ -27,14 +28,7 @@ PROGRESS_FILE, RESULT_FILE, OUTPUT_LOG = "progress.json", "result.json", "output
 
 
 def write_json_atomic(path: Path, value) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(value, fh, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_text(path, json.dumps(value, default=str))
 
 
 class Tracker:

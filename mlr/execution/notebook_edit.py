@@ -14,10 +14,11 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from mlr.atomic import atomic_path
 
 _VERSION = re.compile(r"^v(\d+)\.ipynb$")
 
@@ -35,15 +36,8 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
 
 def write_notebook_atomic(nb: nbformat.NotebookNode, path: str | Path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ipynb", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=".ipynb") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
     return path
 
 

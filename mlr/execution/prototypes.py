@@ -8,14 +8,13 @@ working directory; notebook metadata ``"mlr": {"primary_metric", "higher_is_bett
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 from pydantic import BaseModel
 
+from mlr.atomic import atomic_path
 from mlr.config import Settings
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import HOW_TO_TAG, inspect_parameters, parameters_cell_index, read_notebook
@@ -124,13 +123,8 @@ def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
     while target.exists():
         target = settings.prototypes_dir / f"{stem}-{n}.ipynb"
         n += 1
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ipynb", dir=settings.prototypes_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_path(target, suffix=".ipynb") as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
             nbformat.write(nb, fh)
         inspect_parameters(tmp)  # the parameters cell must also parse, before the file is visible
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return describe(target, slug=target.stem, source="added")

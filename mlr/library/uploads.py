@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
+
+from mlr import atomic
 
 MAX_NAME = 120
 
@@ -32,14 +33,7 @@ def store_copy(data: bytes, uploads_dir: Path, content_hash: str, safe_name: str
         raise ValueError(f"refusing to write outside {uploads_dir}: {dest}")
     if dest.exists() and dest.stat().st_size == len(data):
         return dest
-    fd, tmp = tempfile.mkstemp(prefix=".upload.", dir=uploads_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic.write_bytes(dest, data)
     return dest
 
 

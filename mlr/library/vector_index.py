@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import faiss
 import numpy as np
 from filelock import FileLock
 
+from mlr.atomic import atomic_path
 from mlr.library.errors import IndexMismatchError
 
 log = logging.getLogger(__name__)
@@ -41,14 +40,8 @@ SEARCH_THREADS = 1
 
 
 def _atomic_write(path: Path, writer) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        writer(str(tmp))
 
 
 def mismatch_message(found_model: str, found_dim: int, model: str, dim: int) -> str:
