@@ -1,7 +1,8 @@
-"""Objects built once per server process and shared by every session (``st.cache_resource``).
+"""The app's parts, taken from one :class:`mlr.workspace.Workspace` per server process.
 
-Heavy imports and model loads happen here, once, never on every rerun. Shared objects are
-either immutable or guard their own mutation with locks.
+``st.cache_resource`` keeps the workspace for every session; the workspace builds each part once, on
+first use (heavy imports and model loads happen then, never on every rerun). Shared parts are either
+immutable or guard their own mutation with locks.
 """
 
 from __future__ import annotations
@@ -11,29 +12,38 @@ import streamlit as st
 from mlr.config import Settings
 from mlr.status import collect_status
 from mlr.store import Store
+from mlr.workspace import Workspace
 
 
 @st.cache_resource(show_spinner=False)
+def workspace() -> Workspace:
+    # The app serves the run queue: its runner works off queued runs and marks runs of a dead app interrupted.
+    return Workspace.open(serve_queue=True)
+
+
 def settings() -> Settings:
-    s = Settings.from_env()
-    s.ensure_dirs()
-    return s
+    return workspace().settings
 
 
-@st.cache_resource(show_spinner=False)
 def store() -> Store:
-    return Store(settings().db_path)
+    return workspace().store
 
 
-@st.cache_resource(show_spinner="Connecting to the local model…")
-def llm_selection():
-    from mlr.llm.select import select_llm
-
-    return select_llm(settings())
+def _first_build(name: str, message: str):
+    ws = workspace()
+    if ws.is_built(name):
+        return getattr(ws, name)
+    with st.spinner(message):
+        return getattr(ws, name)
 
 
 def llm():
-    return llm_selection().llm
+    return _first_build("llm", "Connecting to the local model…")
+
+
+def reselect_llm() -> None:
+    """Probe the backends again on next use (the sidebar's "Switch to it")."""
+    workspace().reselect_llm()
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -42,28 +52,21 @@ def status_snapshot() -> dict:
     return collect_status(settings())
 
 
-@st.cache_resource(show_spinner="Loading the paper library and its embedding model…")
 def library():
     """The paper library (index + embedding model), loaded once per server process."""
-    from mlr.library import open_library
-
-    return open_library(settings(), store())
+    return _first_build("library", "Loading the paper library and its embedding model…")
 
 
-@st.cache_resource(show_spinner=False)
 def library_jobs():
-    """The background queue that adds papers while the page stays responsive."""
-    from mlr.library.jobs import LibraryJobs
-
-    return LibraryJobs(library())
+    """Library work (uploads, samples, rebuild) on the shared job board."""
+    return workspace().library_jobs
 
 
-@st.cache_resource(show_spinner=False)
+def jobs():
+    """The job board shared by every session: IdeaAgent steps, agent actions, library work."""
+    return workspace().jobs
+
+
 def runner():
-    """The notebook runner and its queue worker, started once per server process.
-
-    Starting it marks runs left 'running' by a dead app 'interrupted' and resumes queued ones.
-    """
-    from mlr.execution.runner import NotebookRunner
-
-    return NotebookRunner(settings(), store()).start()
+    """The notebook runner and its queue worker, started once per server process."""
+    return workspace().runner

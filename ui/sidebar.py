@@ -20,7 +20,7 @@ def render() -> None:
         if llm["backend"] != active.backend:
             st.info(f"Now available: {llm['backend']} · `{llm['model']}`.")
             if st.button("Switch to it", key="switch-llm"):
-                resources.llm_selection.clear()
+                resources.reselect_llm()
                 st.rerun()
         if llm["ollama_reachable"]:
             st.markdown(f"**Ollama** · reachable at `{llm['ollama_host']}`")

@@ -144,4 +144,64 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE plans ADD COLUMN generated_by TEXT NOT NULL DEFAULT '';
         """,
     ),
+    (
+        5,
+        "experiment loops: their experiments (nodes) and the researcher's notes to them",
+        """
+        CREATE TABLE loops (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            plan_id INTEGER REFERENCES plans(id) ON DELETE SET NULL,
+            notebook TEXT NOT NULL,
+            goal TEXT NOT NULL DEFAULT '',
+            config TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'created',
+            control TEXT,
+            stopped_because TEXT NOT NULL DEFAULT '',
+            owner TEXT,
+            runs_used INTEGER NOT NULL DEFAULT 0,
+            seconds REAL NOT NULL DEFAULT 0,
+            best_id INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finished_at TEXT,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX loops_status ON loops(status, id);
+        CREATE TABLE loop_experiments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            loop_id INTEGER NOT NULL REFERENCES loops(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES loop_experiments(id) ON DELETE SET NULL,
+            ordinal INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            notebook TEXT NOT NULL,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            diff TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            trial INTEGER,
+            metric_by_seed TEXT NOT NULL DEFAULT '{}',
+            run_ids TEXT NOT NULL DEFAULT '[]',
+            mean REAL,
+            sd REAL,
+            n INTEGER NOT NULL DEFAULT 0,
+            p_value REAL,
+            relative_improvement REAL,
+            verdict TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            data TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX loop_experiments_loop ON loop_experiments(loop_id, ordinal);
+        CREATE TABLE loop_notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            loop_id INTEGER NOT NULL REFERENCES loops(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            value TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
