@@ -27,6 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from mlr.agents.experiment_debug import Debugger  # noqa: E402
 from mlr.config import Settings  # noqa: E402
 from mlr.execution.runner import NotebookRunner  # noqa: E402
+from mlr.execution.workbench import NotebookWorkbench  # noqa: E402
 from mlr.store import Store  # noqa: E402
 
 BROKEN = ROOT / "tests" / "fixtures" / "broken"
@@ -44,7 +45,8 @@ def run_suite(names, manifest, llm, attempts):
             for name in names:
                 expect = manifest[name]
                 start = time.perf_counter()
-                dbg = Debugger(llm, runner, store, settings, timeout_s=TIMEOUT_S if name == "timeout" else None)
+                dbg = Debugger(llm, NotebookWorkbench(runner), store, settings,
+                               timeout_s=TIMEOUT_S if name == "timeout" else None)
                 result = dbg.run_loop(BROKEN / f"{name}.ipynb", {}, max_attempts=attempts, autopilot=True,
                                       use_llm=llm is not None)
                 seconds = time.perf_counter() - start

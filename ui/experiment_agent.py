@@ -13,6 +13,7 @@ import streamlit as st
 from mlr.agents.experiment_agent import ExperimentAgent
 from mlr.agents.experiment_debug import Debugger, DebugStop
 from mlr.agents.hub_candidates import find_candidates
+from mlr.execution.workbench import NotebookWorkbench
 from mlr.agents.idea_jobs import JobBoard
 from mlr.llm.errors import LLMError
 from ui import resources
@@ -30,7 +31,7 @@ def board() -> JobBoard:
 
 def _agent(runner, store, settings, *, with_embedder: bool = False) -> ExperimentAgent:
     embedder = resources.library().embedder if with_embedder else None
-    return ExperimentAgent(resources.llm(), runner, store, settings, embedder=embedder)
+    return ExperimentAgent(resources.llm(), NotebookWorkbench(runner), store, settings, embedder=embedder)
 
 
 def _start(key: str, label: str, work) -> None:
@@ -187,7 +188,7 @@ def _debug(plan_id, prototype, runner, store, settings, scope) -> None:
         run_id = st.selectbox("Failed run", list(labels), format_func=labels.get, key=f"xa-debug-run-{scope}")
         if st.button("Debug this run", key="xa-debug-start"):
             run = store.get_run(run_id)
-            dbg = Debugger(resources.llm(), runner, store, settings, plan_id=plan_id)
+            dbg = Debugger(resources.llm(), NotebookWorkbench(runner), store, settings, plan_id=plan_id)
             st.session_state[root_key] = dbg.start(run["notebook"], run["parameters"], outcome=runner.outcome(run_id))
             st.session_state.pop(f"xa-proposal-{scope}", None)
     elif root_key not in st.session_state:
@@ -199,7 +200,7 @@ def _debug(plan_id, prototype, runner, store, settings, scope) -> None:
 
 
 def _session(root_id, plan_id, runner, store, settings, scope) -> None:
-    dbg = Debugger(resources.llm(), runner, store, settings, plan_id=plan_id)
+    dbg = Debugger(resources.llm(), NotebookWorkbench(runner), store, settings, plan_id=plan_id)
     key, prop_key = f"exp-debug:{root_id}", f"xa-proposal-{scope}"
     running, result, error = _job_result(key)
     if result is not None and hasattr(result, "diff"):

@@ -5,7 +5,8 @@
 2. ``adapt``: parameter values under a schema generated from the notebook's parameters, plus
    optional cell edits that are only proposed (``apply_edits`` writes them into a *copy*).
 3. ``debugger``: the debug loop (``mlr.agents.experiment_debug``).
-HF candidates live in ``mlr.agents.hub_candidates``. The LLM, embedder and runner are passed in.
+HF candidates live in ``mlr.agents.hub_candidates``. The LLM, embedder and notebook workbench
+(``mlr.protocols.NotebookWorkbench``: reading, versions, runs) are passed in.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from mlr.agents.experiment_debug import Debugger
 from mlr.agents.experiment_schemas import (Adaptation, PrototypeRanking, ProposedEdit, ScoredPrototype,
                                            adaptation_model, pick_model)
 from mlr.config import Settings
-from mlr.execution import notebook_edit
-from mlr.llm.base import LLM, schema_prompt
+from mlr.llm.base import schema_prompt
 from mlr.llm.errors import LLMError
-from mlr.protocols import Embedder, Runner
+from mlr.protocols import LLM, CellEdit, Embedder, NotebookWorkbench
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,9 @@ def _as_prototype(p: Any) -> dict:
 
 
 class ExperimentAgent:
-    def __init__(self, llm: LLM | None, runner: Runner | None, store, settings: Settings, *,
+    def __init__(self, llm: LLM | None, workbench: NotebookWorkbench, store, settings: Settings, *,
                  embedder: Embedder | None = None):
-        self.llm, self.runner, self.store, self.settings, self.embedder = llm, runner, store, settings, embedder
+        self.llm, self.workbench, self.store, self.settings, self.embedder = llm, workbench, store, settings, embedder
 
     # -- 1. prototype choice --------------------------------------------------------------------------
     def rank_prototypes(self, plan: dict, prototypes: list, *, ask_model: bool = True) -> PrototypeRanking:
@@ -105,14 +105,11 @@ class ExperimentAgent:
     # -- 2. adaptation --------------------------------------------------------------------------------
     def adapt(self, plan: dict, notebook: str | Path, *, plan_id: int | None = None) -> Adaptation:
         """Ask the model for parameter values (validated against the notebook) and optional cell edits."""
-        from mlr.execution.parameters import inspect_parameters  # papermill: loaded only when adapting
-
         if self.llm is None:
             raise LLMError("no model is in use; fill the parameters by hand")
-        params = inspect_parameters(notebook)
-        cells = [{"index": i, "source": src[:MAX_CELL_CHARS]}
-                 for i, kind, src in notebook_edit.cell_sources(notebook) if kind == "code"]
-        param_cell = notebook_edit.parameters_cell_index(notebook)
+        params = self.workbench.parameters(notebook)
+        cells = [{"index": i, "source": src[:MAX_CELL_CHARS]} for i, src in self.workbench.code_cells(notebook)]
+        param_cell = self.workbench.parameters_cell_index(notebook)
         editable = [c["index"] for c in cells if c["index"] != param_cell]
         schema = adaptation_model(params, editable)
         feedback = [r["text"] for r in self.store.list_feedback(plan_id)][-8:] if plan_id is not None else []
@@ -128,10 +125,10 @@ class ExperimentAgent:
                    if values[k] is not None and defaults.get(k) != values[k]}
         edits = []
         for edit in answer.edits:
-            old = notebook_edit.cell_source(notebook, edit.cell_index)
+            old = self.workbench.cell_source(notebook, edit.cell_index)
             if old.rstrip() == edit.new_source.rstrip():
                 continue
-            diff = notebook_edit.unified_diff(old, edit.new_source, f"cell[{edit.cell_index}]")
+            diff = self.workbench.cell_diff(notebook, edit.cell_index, edit.new_source)
             edits.append(ProposedEdit(cell_index=edit.cell_index, new_source=edit.new_source,
                                       explanation=edit.explanation, diff=diff))
         return Adaptation(notebook=str(notebook), parameters=changed, reason=answer.reason, edits=edits)
@@ -144,11 +141,9 @@ class ExperimentAgent:
         folder = self.settings.workspace_dir / "adapted" / (
             f"plan-{plan_id}" if plan_id is not None else "adhoc") / f"{time.strftime('%Y%m%d-%H%M%S')}-" \
             f"{uuid.uuid4().hex[:6]}"
-        versions = notebook_edit.NotebookVersions.start(adaptation.notebook, folder)
-        current = versions.latest()
-        for i in approved:
-            edit = adaptation.edits[i]
-            current, _ = versions.apply(current, edit.cell_index, edit.new_source)
+        edits = [CellEdit(cell_index=adaptation.edits[i].cell_index, new_source=adaptation.edits[i].new_source)
+                 for i in approved]
+        current = self.workbench.new_version(adaptation.notebook, folder, edits)
         (folder / "adaptation.json").write_text(json.dumps({**adaptation.model_dump(), "approved": approved},
                                                            indent=2, default=str), encoding="utf-8")
         return current
@@ -161,9 +156,9 @@ class ExperimentAgent:
 
     # -- 3. debugging ---------------------------------------------------------------------------------
     def debugger(self, *, plan_id: int | None = None, timeout_s: float | None = None) -> Debugger:
-        if self.runner is None:
+        if getattr(self.workbench, "runner", True) is None:
             raise ValueError("debugging needs a runner")
-        return Debugger(self.llm, self.runner, self.store, self.settings, plan_id=plan_id, timeout_s=timeout_s)
+        return Debugger(self.llm, self.workbench, self.store, self.settings, plan_id=plan_id, timeout_s=timeout_s)
 
     def _messages(self, template: str, **context) -> list[dict]:
         return [{"role": "system", "content": prompts.render("experiment/system")},

@@ -7,6 +7,7 @@ and makes the child current; rejecting it records a rejected node and the next p
 undo moves "current" back to the parent. All of it is in the record (``attempts``, ``feedback``),
 so the page, the CLI and a restarted app see the same tree. Step by step for the UI
 (``start`` → ``propose`` → ``decide``), or all at once with ``run_loop`` for the CLI and autopilot.
+Notebook versions, runs, error reports and rule-based fixes go through the ``NotebookWorkbench`` it is given.
 """
 
 from __future__ import annotations
@@ -21,13 +22,8 @@ from pathlib import Path
 from mlr.agents import prompts
 from mlr.agents.experiment_schemas import DebugResult, Proposal, patch_model
 from mlr.config import Settings
-from mlr.execution import notebook_edit
-from mlr.execution.fixers import FixContext, run_fixers
-from mlr.execution.fixers.base import ErrorReport
-from mlr.execution.fixers.report import build_report
-from mlr.llm.base import LLM
 from mlr.llm.errors import LLMError
-from mlr.protocols import RunError, Runner, RunOutcome
+from mlr.protocols import LLM, CellEdit, ErrorReport, NotebookWorkbench, RunError, RunOutcome
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +45,9 @@ Approver = Callable[[Proposal], Decision]
 
 
 class Debugger:
-    def __init__(self, llm: LLM | None, runner: Runner, store, settings: Settings, *, plan_id: int | None = None,
-                 timeout_s: float | None = None):
-        self.llm, self.runner, self.store, self.settings = llm, runner, store, settings
+    def __init__(self, llm: LLM | None, workbench: NotebookWorkbench, store, settings: Settings, *,
+                 plan_id: int | None = None, timeout_s: float | None = None):
+        self.llm, self.workbench, self.store, self.settings = llm, workbench, store, settings
         self.plan_id = plan_id
         self.timeout_s = timeout_s
 
@@ -64,8 +60,7 @@ class Debugger:
         copy is run now.
         """
         folder = self.settings.workspace_dir / "debug" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        versions = notebook_edit.NotebookVersions.start(notebook, folder)
-        v0 = versions.latest()
+        v0 = self.workbench.new_version(notebook, folder)
         parameters = dict(parameters or {})
         if outcome is None:
             outcome = self._run(v0, parameters)
@@ -119,9 +114,8 @@ class Debugger:
             # That rule's patch ran and the same error came back: let the model try instead. (A parameter rule
             # such as halving the batch size may rightly repeat.)
             tried_rules.add(node["source"].split(":", 1)[1])
-        ctx = FixContext(notebook=Path(node["notebook"]), search_roots=self._roots(root_id, node),
-                         notebook_code=notebook_edit.code_text(node["notebook"]))
-        fix = run_fixers(report, ctx, skip=tried_rules)
+        fix = self.workbench.propose_fix(report, node["notebook"], search_roots=self._roots(root_id, node),
+                                         skip=tried_rules)
         if fix is not None and fix.action == "stop":
             raise DebugStop(fix.explanation, fix.command)
         if fix is not None:
@@ -153,8 +147,9 @@ class Debugger:
         parameters = dict(parent["data"].get("parameters", {}))
         notebook = Path(parent["notebook"])
         if proposal.action == "patch":
-            versions = notebook_edit.NotebookVersions(self._root(proposal.root_id)["folder"])
-            notebook, _ = versions.apply(notebook, proposal.cell_index, proposal.new_source)
+            notebook = self.workbench.new_version(notebook, self._root(proposal.root_id)["folder"],
+                                                  [CellEdit(cell_index=proposal.cell_index,
+                                                            new_source=proposal.new_source)])
         else:
             parameters = dict(proposal.parameters or {})
         attempt_id = self.store.add_attempt(notebook=str(notebook), approved=True,
@@ -216,8 +211,8 @@ class Debugger:
     # -- helpers --------------------------------------------------------------------------------------
     def _run(self, notebook: Path, parameters: dict) -> RunOutcome:
         try:
-            return self.runner.run(str(notebook), parameters, kind="debug", plan_id=self.plan_id,
-                                   timeout_s=self.timeout_s)
+            return self.workbench.run(notebook, parameters, kind="debug", plan_id=self.plan_id,
+                                      timeout_s=self.timeout_s)
         except Exception as exc:  # boundary: a runner failure becomes a failed outcome the loop can stop on
             log.exception("runner failed on %s", notebook)
             return RunOutcome(run_id=0, status="failed",
@@ -225,7 +220,7 @@ class Debugger:
 
     def _record_outcome(self, attempt_id: int, notebook: Path, parameters: dict, outcome: RunOutcome,
                         extra: dict | None = None) -> None:
-        report = build_report(outcome, notebook, parameters) if outcome.status != "succeeded" else None
+        report = self.workbench.report(outcome, notebook, parameters) if outcome.status != "succeeded" else None
         data = {**self.store.get_attempt(attempt_id)["data"], **(extra or {}), "parameters": parameters,
                 "metrics": outcome.metrics, "seconds": outcome.seconds, "output_notebook": outcome.output_notebook,
                 "report": report.model_dump() if report else None}
@@ -254,10 +249,9 @@ class Debugger:
     def _proposal(self, root_id, node, source, action, explanation, cell_index, new_source, new_params,
                   old_params) -> Proposal:
         if action == "patch":
-            diff = notebook_edit.unified_diff(notebook_edit.cell_source(node["notebook"], cell_index), new_source,
-                                              name=f"cell[{cell_index}]")
+            diff = self.workbench.cell_diff(node["notebook"], cell_index, new_source)
         else:
-            diff = notebook_edit.parameters_diff(old_params, new_params or {})
+            diff = self.workbench.parameters_diff(old_params, new_params or {})
         return Proposal(root_id=root_id, parent_id=node["id"], source=source, action=action,
                         explanation=explanation, cell_index=cell_index, new_source=new_source,
                         parameters=new_params, diff=diff)
@@ -269,7 +263,7 @@ class Debugger:
                                                                        and r["attempt_id"] is None)][-8:]
 
     def _ask_model(self, root_id: int, node: dict, report: ErrorReport, rejected: list[dict]):
-        cells = [(i, src) for i, kind, src in notebook_edit.cell_sources(node["notebook"]) if kind == "code"]
+        cells = self.workbench.code_cells(node["notebook"])
         schema = patch_model([i for i, _ in cells])
         others, used = [], 0
         for i, src in cells:  # the cells before the failing one explain its names; keep within budget
@@ -295,7 +289,7 @@ class Debugger:
                 code_cells=[i for i, _ in cells])},
         ]
         patch = self.llm.structured(messages, schema)
-        if patch.new_source.rstrip() == notebook_edit.cell_source(node["notebook"], patch.cell_index).rstrip():
+        if patch.new_source.rstrip() == self.workbench.cell_source(node["notebook"], patch.cell_index).rstrip():
             raise DebugStop("the model proposed no change to the cell; it cannot fix this failure")
         return patch
 

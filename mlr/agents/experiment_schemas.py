@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
-from mlr.execution.fixers.syntax import compile_error
+from mlr.cellcode import compile_error
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 # No maxLength on code: llama.cpp turns maxLength into a grammar of nested optional characters, and

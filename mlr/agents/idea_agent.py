@@ -34,8 +34,7 @@ from mlr.agents.idea_schemas import (
     Review,
 )
 from mlr.config import Settings
-from mlr.llm.base import LLM
-from mlr.protocols import Embedder, Passage, Retriever
+from mlr.protocols import LLM, Embedder, Passage, Retriever
 
 log = logging.getLogger(__name__)
 

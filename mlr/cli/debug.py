@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from mlr.cli.notebook_args import add_notebook_arguments, notebook_parameters
 from mlr.cli.output import emit_json, fail
 
 log = logging.getLogger(__name__)
@@ -20,15 +21,12 @@ log = logging.getLogger(__name__)
 
 def register(sub) -> None:
     p = sub.add_parser("debug", help="run a notebook and, while it fails, let the rules and the local model fix a copy")
-    p.add_argument("notebook", help="path to a .ipynb; it is never modified (patches go to copies)")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                   help="set a parameter; VALUE is parsed as the parameter's type (repeatable)")
+    add_notebook_arguments(p, notebook_help="path to a .ipynb; it is never modified (patches go to copies)",
+                           timeout_help="time limit of each run (default: MLR_RUN_TIMEOUT_S)")
     p.add_argument("--attempts", type=int, default=None, metavar="N",
                    help="most fixes to try (default: MLR_DEBUG_ATTEMPTS)")
     p.add_argument("--autopilot", action="store_true", help="apply each proposed fix without asking")
     p.add_argument("--rules-only", action="store_true", help="never ask the model; rule-based fixers only")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="time limit of each run (default: MLR_RUN_TIMEOUT_S)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -65,9 +63,9 @@ def _model(settings, rules_only: bool):
 
 def run(args, settings) -> int:
     from mlr.agents.experiment_debug import Debugger
-    from mlr.cli.run import notebook_parameters
     from mlr.execution.errors import ExecutionError
     from mlr.execution.runner import NotebookRunner
+    from mlr.execution.workbench import NotebookWorkbench
     from mlr.store import Store
 
     if args.attempts is not None and args.attempts < 0:
@@ -82,7 +80,7 @@ def run(args, settings) -> int:
     llm, model_note = _model(settings, args.rules_only)
     log.info("debugging %s with %s", args.notebook, model_note)
     approve = None if args.autopilot or not sys.stdin.isatty() else ask_on_terminal
-    debugger = Debugger(llm, runner, store, settings, timeout_s=args.timeout)
+    debugger = Debugger(llm, NotebookWorkbench(runner), store, settings, timeout_s=args.timeout)
     try:
         result = debugger.run_loop(args.notebook, parameters, max_attempts=args.attempts, autopilot=args.autopilot,
                                    approve=approve, use_llm=llm is not None)

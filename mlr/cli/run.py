@@ -8,40 +8,17 @@ from __future__ import annotations
 
 import sys
 
+from mlr.cli.notebook_args import add_notebook_arguments, notebook_parameters
 from mlr.cli.output import emit_json, fail
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a notebook with papermill through the experiment engine")
-    p.add_argument("notebook", help="path to a .ipynb (a prototype: a cell tagged `parameters`, writes metrics.json)")
-    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                   help="set a parameter; VALUE is parsed as the parameter's type (repeatable)")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="whole-run time limit (default: MLR_RUN_TIMEOUT_S)")
+    add_notebook_arguments(p, notebook_help="path to a .ipynb (a prototype: a cell tagged `parameters`, writes "
+                                            "metrics.json)",
+                           timeout_help="whole-run time limit (default: MLR_RUN_TIMEOUT_S)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
-
-
-def _parameters(notebook: str, pairs: list[list[str]]) -> dict:
-    from mlr.execution.parameters import coerce, inspect_parameters
-
-    if not pairs:
-        return {}
-    values = {}
-    for name, value in pairs:
-        values[name] = value
-    return coerce(inspect_parameters(notebook), values)  # NotebookContractError / ValueError: clear messages
-
-
-def notebook_parameters(args) -> dict:
-    """Check NOTEBOOK and --timeout and parse the -p pairs (shared by `run` and `debug`); ValueError says what is wrong."""
-    from pathlib import Path
-
-    if args.timeout is not None and args.timeout <= 0:
-        raise ValueError("--timeout must be a positive number of seconds")
-    if not Path(args.notebook).is_file():
-        raise ValueError(f"notebook not found: {args.notebook}")
-    return _parameters(args.notebook, args.parameter)
 
 
 def run(args, settings) -> int:

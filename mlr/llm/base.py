@@ -1,4 +1,5 @@
-"""The LLM seam: chat, streaming and validated structured output over one backend method.
+"""The shared implementation of the ``mlr.protocols.LLM`` seam: chat, streaming and validated
+structured output over one backend method.
 
 A backend implements ``_generate`` only. Structured output asks the backend for JSON under the
 model's JSON schema (Ollama ``format=``, llama.cpp grammar), validates it with pydantic and, when
@@ -14,30 +15,13 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
 from mlr.llm.errors import StructuredOutputError
+from mlr.protocols import Message, T
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T", bound=BaseModel)
-Message = dict[str, str]
-
-
-@runtime_checkable
-class LLM(Protocol):
-    backend: str
-    model: str
-
-    def chat(self, messages: list[Message], *, max_tokens: int | None = None) -> str: ...
-
-    def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]: ...
-
-    def structured(self, messages: list[Message], schema: type[T], *, retries: int | None = None,
-                   on_token: Callable[[str], None] | None = None, max_tokens: int | None = None) -> T: ...
-
 
 @dataclass
 class Usage:
@@ -56,7 +40,7 @@ class Usage:
 
 
 class BaseLLM(ABC):
-    """Shared behaviour of every backend; subclasses implement ``_generate``."""
+    """Shared behaviour of every backend (it implements ``mlr.protocols.LLM``); subclasses implement ``_generate``."""
 
     backend = "base"
     demo_grade = False  # True for tiny models: the UI labels their output as a demo

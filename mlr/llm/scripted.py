@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel
 
-from mlr.llm.base import BaseLLM, Message
+from mlr.llm.base import BaseLLM
+from mlr.protocols import Message
 from mlr.llm.errors import LLMError
 
 

@@ -12,6 +12,7 @@ from mlr.agents.experiment_agent import ExperimentAgent, plan_text
 from mlr.agents.experiment_schemas import parameters_model
 from mlr.agents.hub_candidates import cached, find_candidates
 from mlr.execution.parameters import inspect_parameters
+from mlr.execution.workbench import NotebookWorkbench
 from mlr.llm.scripted import ScriptedLLM
 
 PLAN = {"objective": "Test whether label smoothing improves accuracy of a text classifier on news articles.",
@@ -107,7 +108,7 @@ def test_adaptation_validates_retries_and_proposes_edits_as_diffs(proto, store, 
         {"parameters": {"C": 0.1, "max_iter": 100}, "reason": "smaller C as planned",
          "edits": [{"cell_index": 2, "new_source": new_cell, "explanation": "balance the classes"}]},
     ])
-    agent = ExperimentAgent(llm, None, store, settings)
+    agent = ExperimentAgent(llm, NotebookWorkbench(), store, settings)
     adaptation = agent.adapt(PLAN, proto, plan_id=plan_id)
     assert adaptation.parameters == {"C": 0.1}  # max_iter equals the default: nothing to override
     assert "dropout" in llm.prompts[1][-1]["content"]  # the validation error went back to the model

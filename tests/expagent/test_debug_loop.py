@@ -8,6 +8,7 @@ import pytest
 
 from mlr.agents.experiment_debug import Debugger, DebugStop
 from mlr.agents.experiment_schemas import patch_model
+from mlr.execution.workbench import NotebookWorkbench
 from mlr.llm.scripted import ScriptedLLM
 from tests.expagent.conftest import BROKEN, MANIFEST
 
@@ -19,12 +20,16 @@ def patch(cell_index, new_source, explanation="fix"):
     return {"cell_index": cell_index, "new_source": new_source, "explanation": explanation}
 
 
+def debugger(llm, runner, store, settings, **kw) -> Debugger:
+    return Debugger(llm, NotebookWorkbench(runner), store, settings, **kw)
+
+
 def test_llm_patch_applied_on_approval_reruns_and_never_touches_the_original(broken, runner, store, settings):
     nb = broken("logic_assert")
     before = nb.read_bytes()
     llm = ScriptedLLM([patch(3, FIXED_ASSERT_CELL, "accuracy was a percentage; made it a fraction")])
     seen = []
-    result = Debugger(llm, runner, store, settings).run_loop(nb, {}, approve=lambda p: seen.append(p) or True)
+    result = debugger(llm, runner, store, settings).run_loop(nb, {}, approve=lambda p: seen.append(p) or True)
     assert result.fixed and result.final_status == "succeeded"
     assert result.metrics == {"accuracy": 0.875}
     assert nb.read_bytes() == before  # the prototype is never modified
@@ -56,7 +61,7 @@ def test_rejected_rule_is_recorded_and_the_model_is_asked_next(broken, runner, s
     nb = broken("name_typo")
     llm = ScriptedLLM([patch(3, "accuracy = length / (n * 2)", "use the variable defined above")])
     answers = iter([False, True])
-    result = Debugger(llm, runner, store, settings).run_loop(nb, {}, approve=lambda p: next(answers))
+    result = debugger(llm, runner, store, settings).run_loop(nb, {}, approve=lambda p: next(answers))
     assert result.fixed
     sources = [(a["source"], a["approved"], a["outcome"]) for a in result.attempts]
     assert sources == [("initial", None, "failed"), ("rule:did_you_mean", False, "rejected"),
@@ -68,7 +73,7 @@ def test_attempt_limit_stops_the_loop(broken, runner, store, settings):
     nb = broken("zero_division")
     still_broken = "accuracy = sum(kept) / (len(kept) - len(kept))"
     llm = ScriptedLLM(default=patch(3, still_broken))
-    result = Debugger(llm, runner, store, settings).run_loop(nb, {}, max_attempts=1, autopilot=True)
+    result = debugger(llm, runner, store, settings).run_loop(nb, {}, max_attempts=1, autopilot=True)
     assert not result.fixed and result.final_status == "failed"
     assert result.reason == "stopped after 1 attempt(s) without a successful run"
     assert [a["depth"] for a in result.attempts] == [0, 1]
@@ -79,7 +84,7 @@ def test_attempt_limit_stops_the_loop(broken, runner, store, settings):
 def test_unfixable_failures_stop_at_once_without_asking_the_model(name, needle, broken, runner, store, settings):
     llm = ScriptedLLM()  # an empty queue: any call would raise
     timeout = 8 if name == "timeout" else None  # a loaded CI machine needs seconds just to start a kernel
-    result = Debugger(llm, runner, store, settings, timeout_s=timeout).run_loop(broken(name), {}, autopilot=True)
+    result = debugger(llm, runner, store, settings, timeout_s=timeout).run_loop(broken(name), {}, autopilot=True)
     assert not result.fixed and needle in result.reason and len(result.attempts) == 1
     assert llm.usage.calls == 0
     if name == "missing_package":
@@ -90,7 +95,7 @@ def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version
     nb = broken("zero_division")
     llm = ScriptedLLM([patch(3, "accuracy = sum(kept) / len(kept[:0])", "first try"),
                        patch(3, "accuracy = sum(kept) / max(len(kept), 1)", "guarded")])
-    dbg = Debugger(llm, runner, store, settings)
+    dbg = debugger(llm, runner, store, settings)
     root_id = dbg.start(nb, {})
     first = dbg.propose(root_id)
     child = dbg.decide(first, True)
@@ -112,7 +117,7 @@ def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version
 
 
 def test_without_autopilot_or_approver_the_loop_stops_asking_for_approval(broken, runner, store, settings):
-    result = Debugger(None, runner, store, settings).run_loop(broken("syntax_colon"), {})
+    result = debugger(None, runner, store, settings).run_loop(broken("syntax_colon"), {})
     assert not result.fixed and result.reason.startswith("approval needed")
     assert (result.attempts[-1]["approved"], result.attempts[-1]["outcome"]) == (None, "awaiting approval")
     assert "+for epoch in range(epochs):" in result.attempts[-1]["diff"]
@@ -120,7 +125,7 @@ def test_without_autopilot_or_approver_the_loop_stops_asking_for_approval(broken
 
 def test_model_failure_is_a_clean_stop(broken, runner, store, settings):
     llm = ScriptedLLM(default="not json at all")
-    result = Debugger(llm, runner, store, settings).run_loop(broken("shape_mismatch"), {}, autopilot=True)
+    result = debugger(llm, runner, store, settings).run_loop(broken("shape_mismatch"), {}, autopilot=True)
     assert not result.fixed and "could not propose a patch" in result.reason
 
 
@@ -132,7 +137,7 @@ RULE_CASES = sorted(n for n, m in MANIFEST.items() if m["rule"])
 def test_rules_alone_handle_each_rule_class_within_three_attempts(name, broken, runner, store, settings):
     expected = MANIFEST[name]
     timeout = 8 if name == "timeout" else None
-    result = Debugger(None, runner, store, settings, timeout_s=timeout).run_loop(broken(name), {}, max_attempts=3,
+    result = debugger(None, runner, store, settings, timeout_s=timeout).run_loop(broken(name), {}, max_attempts=3,
                                                                                 autopilot=True, use_llm=False)
     if expected["expect"] == "fixed":
         assert result.fixed, result.reason

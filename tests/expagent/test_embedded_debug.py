@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from mlr.agents.experiment_debug import Debugger
+from mlr.execution.workbench import NotebookWorkbench
 from mlr.llm.embedded import EmbeddedLLM
 
 pytestmark = pytest.mark.slow
@@ -18,7 +19,7 @@ def test_embedded_model_fixes_or_fails_cleanly(broken, runner, store, settings):
     nb = broken("zero_division")
     before = nb.read_bytes()
     llm = EmbeddedLLM(n_ctx=8192, max_tokens=384, retries=1)
-    result = Debugger(llm, runner, store, settings).run_loop(nb, {}, max_attempts=2, autopilot=True)
+    result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, max_attempts=2, autopilot=True)
     assert nb.read_bytes() == before
     assert llm.usage.calls >= 1  # no rule covers this failure: the model was asked
     assert result.reason and result.attempts[0]["source"] == "initial"

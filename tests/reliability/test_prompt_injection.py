@@ -19,6 +19,7 @@ import pytest
 from mlr.agents.experiment_debug import Debugger
 from mlr.config import REPO_ROOT, Settings
 from mlr.execution.runner import NotebookRunner
+from mlr.execution.workbench import NotebookWorkbench
 from mlr.llm.ollama_backend import OllamaClient, OllamaLLM
 from mlr.store import Store
 from tests.support.ollama_server import FakeOllama
@@ -78,7 +79,7 @@ def debugger(fake, tmp_path):
     store = Store(settings.db_path)
     llm = OllamaLLM(settings.chat_model, OllamaClient(fake.host, timeout_s=30), retries=1)
     runner = NotebookRunner(settings, store)
-    yield Debugger(llm, runner, store, settings, timeout_s=120)
+    yield Debugger(llm, NotebookWorkbench(runner), store, settings, timeout_s=120)
     getattr(runner, "close", lambda: None)()
 
 

@@ -1,4 +1,7 @@
-"""What fixers read (an error report and its context) and what they return (a fix or a stop)."""
+"""What fixers read (an error report and its context) and what they return (a fix or a stop).
+
+``ErrorReport`` and ``Fix`` are defined in ``mlr.protocols`` (the agents read them too).
+"""
 
 from __future__ import annotations
 
@@ -8,44 +11,12 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from mlr.protocols import ErrorReport, Fix  # noqa: F401  (fixers import both from here)
 
 # Python 3.12+ kernels (and IPython's traceback) append this; 3.11 kernels do not, so fixers
 # compute their own suggestion when it is missing.
 DID_YOU_MEAN = re.compile(r"Did you mean:? '?([\w.]+)'?\??")
-
-
-class ErrorReport(BaseModel):
-    """Everything the debugger (rules or model) knows about one failed run."""
-
-    status: str = "failed"  # failed | timed_out | cancelled | interrupted
-    cell_index: int | None = None
-    cell_source: str = ""
-    ename: str = ""
-    evalue: str = ""
-    traceback: str = ""  # ANSI-free, trimmed to the frames that matter
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    last_output: str = ""  # the failing cell's last printed lines
-
-    def headline(self) -> str:
-        if self.status != "failed":
-            return f"run {self.status}"
-        where = f" in cell {self.cell_index}" if self.cell_index is not None else ""
-        return f"{self.ename}: {self.evalue}{where}"
-
-
-class Fix(BaseModel):
-    """A proposal. ``action``: patch a cell, change parameters, or stop (what to do is in ``explanation``)."""
-
-    action: Literal["patch", "parameters", "stop"]
-    fixer: str
-    explanation: str
-    cell_index: int | None = None
-    new_source: str | None = None
-    parameters: dict[str, Any] | None = None  # the full new parameter set for "parameters"
-    command: str | None = None  # e.g. the exact pip install line for "stop"
 
 
 @dataclass
@@ -55,6 +26,18 @@ class FixContext:
     notebook: Path
     search_roots: list[Path] = field(default_factory=list)
     notebook_code: str = ""  # every code cell, for candidate names and keys
+
+
+def parameter_fix(report: ErrorReport, fixer: str, bad, good, explanation: str) -> Fix | None:
+    """When the bad value is a parameter's value, change that parameter rather than the code.
+
+    ``explanation`` says what is wrong and what is proposed; the parameter's name is appended.
+    """
+    for name, value in report.parameters.items():
+        if value == bad:
+            return Fix(action="parameters", fixer=fixer, parameters={**report.parameters, name: good},
+                       explanation=f"{explanation} (parameter `{name}`).")
+    return None
 
 
 def names_in(code: str) -> set[str]:

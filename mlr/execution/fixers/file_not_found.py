@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from mlr.execution.fixers.base import ErrorReport, Fix, FixContext, replace_string_literal
+from mlr.execution.fixers.base import ErrorReport, Fix, FixContext, parameter_fix, replace_string_literal
 
 _MISSING = re.compile(r"No such file or directory: '([^']+)'|does not exist: '?([^'\n]+)'?|File (\S+) does not exist")
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "venv"}
@@ -60,12 +60,10 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
     found = nearest(missing, ctx.search_roots)
     if not found or found == missing:
         return None
+    why = f"`{missing}` does not exist; the nearest existing path is `{found}`"
     # 1. the path is a parameter value: change the parameter.
-    for key, value in report.parameters.items():
-        if value == missing:
-            return Fix(action="parameters", fixer="file_not_found", parameters={**report.parameters, key: found},
-                       explanation=f"`{missing}` does not exist; the nearest existing path is `{found}` "
-                                   f"(parameter `{key}`).")
+    if by_parameter := parameter_fix(report, "file_not_found", missing, found, why):
+        return by_parameter
     if report.cell_index is None:
         return None
     # 2. the literal is in the failing cell; 3. only its file name is (the path was joined in code).
@@ -73,5 +71,5 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
         new_source = replace_string_literal(report.cell_source, old, new)
         if new_source != report.cell_source:
             return Fix(action="patch", fixer="file_not_found", cell_index=report.cell_index, new_source=new_source,
-                       explanation=f"`{missing}` does not exist; the nearest existing path is `{found}`.")
+                       explanation=f"{why}.")
     return None

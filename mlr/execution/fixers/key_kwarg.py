@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import re
 
+from mlr.cellcode import without_magics
 from mlr.execution.fixers import introspect
-from mlr.execution.fixers.base import ErrorReport, Fix, FixContext, closest, replace_string_literal
+from mlr.execution.fixers.base import (ErrorReport, Fix, FixContext, closest, parameter_fix,
+                                      replace_string_literal)
 
 _KWARG = re.compile(r"([\w.<>]+)\(\) got an unexpected keyword argument '(\w+)'")
 _LITERAL = re.compile(r"""(['"])([^'"\n\\]{1,80})\1""")
@@ -22,23 +24,21 @@ def _key_error(report: ErrorReport, ctx: FixContext) -> Fix | None:
     suggested = closest(key, candidates)
     if not suggested:
         return None
-    for name, value in report.parameters.items():
-        if value == key:
-            return Fix(action="parameters", fixer="key_kwarg", parameters={**report.parameters, name: suggested},
-                       explanation=f"KeyError: no key '{key}'; the closest existing key is '{suggested}' "
-                                   f"(parameter `{name}`).")
+    why = f"KeyError: no key '{key}'; the closest existing key is '{suggested}'"
+    if by_parameter := parameter_fix(report, "key_kwarg", key, suggested, why):
+        return by_parameter
     new_source = replace_string_literal(report.cell_source, key, suggested)
     if new_source == report.cell_source:
         return None
     return Fix(action="patch", fixer="key_kwarg", cell_index=report.cell_index, new_source=new_source,
-               explanation=f"KeyError: no key '{key}'; the closest existing key is '{suggested}'.")
+               explanation=f"{why}.")
 
 
 def _defined_params(code: str, func: str) -> set[str]:
     """Parameters of ``def func`` (or ``class func``'s ``__init__``) defined in the notebook itself."""
     out: set[str] = set()
     try:
-        tree = ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in code.splitlines()))
+        tree = ast.parse(without_magics(code))
     except SyntaxError:
         return out
     for node in ast.walk(tree):

@@ -1,33 +1,20 @@
 """A missing colon or bracket that Python points at: try the obvious edit and keep it only if it compiles.
 
-The cell is compiled here (never executed). IPython magics (``%``/``!`` lines) are blanked first
-so that compile sees plain Python; the patch itself leaves them untouched.
+The cell is compiled here (never executed, ``mlr.cellcode``). IPython magics (``%``/``!`` lines) are
+blanked first so that compile sees plain Python; the patch itself leaves them untouched.
 """
 
 from __future__ import annotations
 
 import re
 
+from mlr.cellcode import compile_error
 from mlr.execution.fixers.base import ErrorReport, Fix, FixContext
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 _NEVER_CLOSED = re.compile(r"'([(\[{])' was never closed")
 _UNMATCHED = re.compile(r"unmatched '([)\]}])'")
 _MISMATCH = re.compile(r"closing parenthesis '([)\]}])' does not match opening parenthesis '([(\[{])'")
-
-
-def _plain(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
-
-
-def compile_error(source: str) -> SyntaxError | None:
-    try:
-        compile(_plain(source), "<cell>", "exec")
-    except SyntaxError as exc:  # IndentationError included
-        return exc
-    except (ValueError, OverflowError):
-        return None
-    return None
 
 
 def _insert_before_comment(line: str, text: str) -> str:
