@@ -1,6 +1,6 @@
 """Prototype notebooks: the bundled ones of the sample papers and the ones the researcher adds.
 
-Contract (see DESIGN.md): a cell tagged ``parameters``; results written to ``metrics.json`` in the
+Contract (see docs/ARCHITECTURE.md): a cell tagged ``parameters``; results written to ``metrics.json`` in the
 working directory; notebook metadata ``"mlr": {"primary_metric", "higher_is_better", "description",
 "paper"}``. Added notebooks are checked on the way in and stored under ``settings.prototypes_dir``.
 """

@@ -39,7 +39,7 @@ def execute(slug: str, params: dict, workdir) -> dict:
 
 
 def relative_improvement(baseline: float, variant: float, higher_is_better: bool) -> float:
-    """DESIGN.md's success measure: (variant - baseline) / |baseline|, sign flipped when lower is better."""
+    """The success measure (docs/ARCHITECTURE.md): (variant - baseline) / |baseline|, negated when lower is better."""
     gain = (variant - baseline) / abs(baseline)
     return gain if higher_is_better else -gain
 
