@@ -62,7 +62,7 @@ def main() -> int:
     problem, failures = None, []
     for _ in range(3):  # the demo model sometimes loops; a researcher would press the button again
         try:
-            problem = agent.extract_problem(args.paper, title=paper["title"])
+            problem = agent.extract_problem(args.paper, title=paper.title)
             break
         except LLMError as exc:
             failures.append(str(exc)[:200])
@@ -124,7 +124,7 @@ def main() -> int:
     hyp_first = sum(r["hypothesis_only"]["first_try_valid"] for r in per_hypothesis)
     focused_spv = hyp_only_seconds / valid if valid else float("inf")
     baseline_spv = baseline["seconds"] / batch_valid if batch_valid else float("inf")
-    report = {"paper": paper["title"], "n": args.n, "model": llm.model, "problem": problem_cost,
+    report = {"paper": paper.title, "n": args.n, "model": llm.model, "problem": problem_cost,
               "per_hypothesis": per_hypothesis, "focused_total": focused, "valid_hypotheses": valid,
               "baseline_one_request": {**baseline, "valid_hypotheses": batch_valid}}
     print(json.dumps(report, indent=1))

@@ -16,13 +16,13 @@ plans = store.list_plans(status="accepted")
 if not plans:
     st.info("No accepted plan yet: accept one on the Plan page, or make an ad-hoc run of a prototype below.")
 plan = view.pick_plan(plans)
-plan_id = plan["id"] if plan else None
+plan_id = plan.id if plan else None
 view.upload_prototype(settings)
 prototypes = list_prototypes(settings)
 if not prototypes:
     st.info("No prototype notebooks yet: add one above (a cell tagged `parameters`, results in `metrics.json`).")
     st.stop()
-proto = view.pick_prototype(prototypes, plan, store.get_paper(plan["paper_id"]) if plan else None)
+proto = view.pick_prototype(prototypes, plan, store.get_paper(plan.paper_id) if plan else None)
 try:
     params = inspect_parameters(proto.path)
 except NotebookContractError as exc:
@@ -36,7 +36,7 @@ st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher el
 if st.button("Run baseline (defaults)", key="exp-baseline"):
     run_id = runner.submit(proto.path, defaults(params), kind="baseline", plan_id=plan_id)
     st.toast(f"Baseline queued as run {run_id}.")
-variant = view.parameter_form(proto, params, values_from_plan((plan or {}).get("data"), params))
+variant = view.parameter_form(proto, params, values_from_plan(plan.data if plan else None, params))
 if variant is not None:
     run_id = runner.submit(proto.path, variant, kind="variant", plan_id=plan_id)
     st.toast(f"Variant queued as run {run_id}.")

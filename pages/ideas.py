@@ -20,9 +20,8 @@ if llm.demo_grade:
     st.warning(f"The model is {llm.model}: a tiny demo model. Its problems and hypotheses show the flow; they are "
                "not research. Run Ollama with a 7B model for real work.")
 
-by_id = {p["id"]: p for p in papers}
-paper_id = st.selectbox("Paper", list(by_id),
-                        format_func=lambda i: f"#{i} · {by_id[i]['title'] or by_id[i]['file_name']}",
+by_id = {p.id: p for p in papers}
+paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {by_id[i].name}",
                         index=list(by_id).index(st.session_state["ideas_paper"])
                         if st.session_state.get("ideas_paper") in by_id else 0)
 st.session_state["ideas_paper"] = paper_id
@@ -35,10 +34,10 @@ st.header("1 · Research problem")
 problems = store.problems_for_paper(paper_id)
 problem = None
 if problems:
-    stamps = {p["id"]: p["created_at"] for p in problems}
+    stamps = {p.id: p.created_at for p in problems}
     choice = st.selectbox("Problem", list(stamps), key=f"problem-choice-{paper_id}",
                           format_func=lambda i: f"#{i} · extracted {stamps[i]}")
-    problem = next(p for p in problems if p["id"] == choice)
+    problem = next(p for p in problems if p.id == choice)
 if st.button("Extract the research problem again" if problem else "Extract the research problem", disabled=busy):
     ideas_jobs.start(key, "Extracting the research problem",
                      lambda rec, job: rec.problem(paper_id, on_token=job.on_token))
@@ -46,14 +45,14 @@ if problem is None:
     st.caption("The model reads the abstract, introduction and limitations (or the opening of a paper without "
                "sections) and names the task, the gaps with the passage each comes from, and keywords.")
     st.stop()
-ideas_view.demo_note(problem.get("generated_by", ""))
+ideas_view.demo_note(problem.generated_by)
 ideas_view.problem_editor(store, problem)
 
 # -- 2. related work -------------------------------------------------------------------------------
 st.header("2 · Related work")
-if st.button("Find related work again" if problem["related"] else "Find related work", disabled=busy):
+if st.button("Find related work again" if problem.related else "Find related work", disabled=busy):
     def related(rec, job):
-        found = rec.related(problem["id"])
+        found = rec.related(problem.id)
         for message in found.messages:
             job.note(message)
         return found
@@ -67,35 +66,35 @@ ideas_view.related_view(store, problem)
 
 # -- 3. hypotheses ---------------------------------------------------------------------------------
 st.header("3 · Hypotheses")
-hypotheses = store.hypotheses_for_problem(problem["id"])
+hypotheses = store.hypotheses_for_problem(problem.id)
 left, right = st.columns([1, 3])
 n = left.number_input("How many", 1, 10, settings.n_hypotheses, key="ideas_n")
 with right:
     st.write("")
     if st.button("Generate hypotheses" if not hypotheses else "Generate more hypotheses", disabled=busy):
         ideas_jobs.start(key, f"Generating {int(n)} hypotheses",
-                         lambda rec, job: rec.hypotheses(problem["id"], int(n), on_token=job.on_token,
+                         lambda rec, job: rec.hypotheses(problem.id, int(n), on_token=job.on_token,
                                                          progress=job.note))
 if hypotheses:
-    todo = [h for h in hypotheses if h.get("review") is None or store.plan_for_hypothesis(h["id"]) is None]
+    todo = [h for h in hypotheses if h.review is None or store.plan_for_hypothesis(h.id) is None]
     if todo and st.button(f"Plan and review the {len(todo)} hypotheses without them", disabled=busy):
         def plan_and_review(rec, job):
             for h in todo:
-                job.note(f"Planning hypothesis #{h['id']}")
-                if store.plan_for_hypothesis(h["id"]) is None:
-                    rec.plan(h["id"], on_token=job.on_token)
-                job.note(f"Reviewing hypothesis #{h['id']}")
-                rec.review(h["id"], on_token=job.on_token)
+                job.note(f"Planning hypothesis #{h.id}")
+                if store.plan_for_hypothesis(h.id) is None:
+                    rec.plan(h.id, on_token=job.on_token)
+                job.note(f"Reviewing hypothesis #{h.id}")
+                rec.review(h.id, on_token=job.on_token)
 
         ideas_jobs.start(key, "Planning and reviewing", plan_and_review)
 for number, h in enumerate(hypotheses, 1):
     make_plan, review, edit = ideas_view.hypothesis_card(store, h, number)
     if make_plan and not busy:
         ideas_jobs.start(key, f"Planning H{number}",
-                         lambda rec, job, hid=h["id"]: rec.plan(hid, on_token=job.on_token))
+                         lambda rec, job, hid=h.id: rec.plan(hid, on_token=job.on_token))
     if review and not busy:
         ideas_jobs.start(key, f"Reviewing H{number}",
-                         lambda rec, job, hid=h["id"]: rec.review(hid, on_token=job.on_token))
+                         lambda rec, job, hid=h.id: rec.review(hid, on_token=job.on_token))
     if edit:
-        st.session_state["plan_hypothesis"] = h["id"]
+        st.session_state["plan_hypothesis"] = h.id
         st.switch_page("pages/plan.py")

@@ -12,14 +12,14 @@ if not hypotheses:
     st.info("No hypotheses yet: generate them on the Ideas page.")
     st.stop()
 
-by_id = {h["id"]: h for h in hypotheses}
+by_id = {h.id: h for h in hypotheses}
 
 
 def label(hid: int) -> str:
     h = by_id[hid]
-    status = h["plan_status"] or "no plan"
-    method = h["data"]["method"]
-    return f"#{hid} · {status} · {h['paper_title']} · {method[:70]}{'…' if len(method) > 70 else ''}"
+    status = h.plan_status or "no plan"
+    method = h.data.method
+    return f"#{hid} · {status} · {h.paper_title} · {method[:70]}{'…' if len(method) > 70 else ''}"
 
 
 wanted = st.session_state.get("plan_hypothesis")
@@ -31,14 +31,14 @@ if flash := st.session_state.pop("plan_flash", None):
     st.success(flash)
 
 st.header("Hypothesis")
-ideas_view.demo_note(h.get("generated_by", ""))
-st.caption(f"Version {h['version']}")
+ideas_view.demo_note(h.generated_by)
+st.caption(f"Version {h.version}")
 plan_form.hypothesis_form(store, h)
-plan_form.history(store.hypothesis_versions(hid), h["version"], lambda v: store.restore_hypothesis(hid, v),
+plan_form.history(store.hypothesis_versions(hid), h.version, lambda v: store.restore_hypothesis(hid, v),
                   "Hypothesis", f"h{hid}")
 
 st.header("Experiment plan")
-key = ideas_jobs.key_for(h["paper_id"])
+key = ideas_jobs.key_for(h.paper_id)
 ideas_jobs.panel(key)
 plan = store.plan_for_hypothesis(hid)
 if plan is None:
@@ -47,21 +47,21 @@ if plan is None:
         ideas_jobs.start(key, "Planning", lambda rec, job: rec.plan(hid, on_token=job.on_token))
     st.stop()
 
-ideas_view.demo_note(plan.get("generated_by", ""))
-if plan["status"] == "accepted":
-    st.success(f"Version {plan['version']} is accepted (at {plan['accepted_at']}): the Experiment page can run it.")
+ideas_view.demo_note(plan.generated_by)
+if plan.status == "accepted":
+    st.success(f"Version {plan.version} is accepted (at {plan.accepted_at}): the Experiment page can run it.")
     if st.button("Back to draft"):
-        store.set_plan_status(plan["id"], "draft")
+        store.set_plan_status(plan.id, "draft")
         st.rerun()
 else:
-    st.caption(f"Version {plan['version']} · draft")
+    st.caption(f"Version {plan.version} · draft")
     if st.button("Accept this plan for experimentation", type="primary"):
-        store.set_plan_status(plan["id"], "accepted")
-        st.session_state["plan_flash"] = f"Plan version {plan['version']} accepted."
+        store.set_plan_status(plan.id, "accepted")
+        st.session_state["plan_flash"] = f"Plan version {plan.version} accepted."
         st.rerun()
 plan_form.plan_form(store, plan)
-plan_form.history(store.plan_versions(plan["id"]), plan["version"], lambda v: restore_plan(store, plan["id"], v),
-                  "Plan", f"p{plan['id']}")
-if h.get("review"):
+plan_form.history(store.plan_versions(plan.id), plan.version, lambda v: restore_plan(store, plan.id, v),
+                  "Plan", f"p{plan.id}")
+if h.review:
     st.header("Review")
-    ideas_view.review_view(h["review"])
+    ideas_view.review_view(h.review)

@@ -14,19 +14,11 @@ from mlr.agents.experiment_agent import ExperimentAgent
 from mlr.agents.experiment_debug import Debugger, DebugStop
 from mlr.agents.hub_candidates import find_candidates
 from mlr.execution.workbench import NotebookWorkbench
-from mlr.agents.idea_jobs import JobBoard
 from mlr.llm.errors import LLMError
-from ui import resources
+from mlr.store.records import Attempt, PlanListing, ReportData
+from ui import jobs, resources
 
 FAILED = ("failed", "timed_out")
-
-
-@st.cache_resource(show_spinner=False)
-def board() -> JobBoard:
-    from mlr.agents.experiment_debug import DebugStop as _Stop
-    from mlr.execution.errors import ExecutionError
-
-    return JobBoard(expected=(_Stop, ExecutionError))
 
 
 def _agent(runner, store, settings, *, with_embedder: bool = False) -> ExperimentAgent:
@@ -35,32 +27,14 @@ def _agent(runner, store, settings, *, with_embedder: bool = False) -> Experimen
 
 
 def _start(key: str, label: str, work) -> None:
-    board().start(key, label, lambda job: work())
-    st.rerun()
+    jobs.start(key, label, lambda job: work())
 
 
-@st.fragment(run_every=1.0)
-def _wait(key: str) -> None:
-    job = board().get(key)
-    if job is None or job.done:
-        st.rerun()
-        return
-    st.info(f"{job.label} · {job.seconds:.0f} s")
+_job_result = jobs.result
 
 
-def _job_result(key: str):
-    """(running, result, error) of the job under ``key``; shows its progress while it runs."""
-    job = board().get(key)
-    if job is None:
-        return False, None, None
-    if not job.done:
-        _wait(key)
-        return True, None, None
-    return False, job.result, job.error
-
-
-def render(*, plan: dict | None, prototype, parameters, runner, store, settings) -> None:
-    plan_id = plan["id"] if plan else None
+def render(*, plan: PlanListing | None, prototype, parameters, runner, store, settings) -> None:
+    plan_id = plan.id if plan else None
     scope = f"{plan_id}:{prototype.slug}"
     with st.expander("ExperimentAgent — prototype choice, adaptation, candidates, debugging", expanded=True):
         if getattr(resources.llm(), "demo_grade", False):
@@ -88,12 +62,12 @@ def _ranking(plan, runner, store, settings) -> None:
     if not plan:
         st.caption("Pick an accepted plan to let the agent rank the prototypes for it.")
         return
-    key = f"exp-rank:{plan['id']}"
+    key = f"exp-rank:{plan.id}"
     running, result, error = _job_result(key)
     protos = list_prototypes(settings)
     if st.button("Rank prototypes for this plan", key="xa-rank", disabled=running):
         agent = _agent(runner, store, settings, with_embedder=True)
-        _start(key, "Ranking prototypes", lambda: agent.rank_prototypes(plan["data"], protos))
+        _start(key, "Ranking prototypes", lambda: agent.rank_prototypes(plan.data, protos))
     if error:
         st.error(f"Ranking failed: {error}")
     if result is None:
@@ -114,10 +88,10 @@ def _adaptation(plan, prototype, runner, store, settings, scope) -> None:
         return
     key = f"exp-adapt:{scope}"
     running, result, error = _job_result(key)
-    _feedback_box(f"xa-adapt-fb-{scope}", lambda text: store.add_feedback(text, plan_id=plan["id"]))
+    _feedback_box(f"xa-adapt-fb-{scope}", lambda text: store.add_feedback(text, plan_id=plan.id))
     if st.button("Adapt the prototype to the plan", key="xa-adapt", disabled=running):
         agent = _agent(runner, store, settings)
-        _start(key, "Adapting the prototype", lambda: agent.adapt(plan["data"], prototype.path, plan_id=plan["id"]))
+        _start(key, "Adapting the prototype", lambda: agent.adapt(plan.data, prototype.path, plan_id=plan.id))
     if error:
         st.error(f"Adaptation failed: {error}")
     if result is None:
@@ -133,8 +107,8 @@ def _adaptation(plan, prototype, runner, store, settings, scope) -> None:
     if st.button("Queue the adapted variant", key="xa-queue-adapted", type="primary"):
         notebook = prototype.path
         if approved:
-            notebook = _agent(runner, store, settings).apply_edits(result, approved, plan_id=plan["id"])
-        run_id = runner.submit(notebook, result.parameters, kind="variant", plan_id=plan["id"])
+            notebook = _agent(runner, store, settings).apply_edits(result, approved, plan_id=plan.id)
+        run_id = runner.submit(notebook, result.parameters, kind="variant", plan_id=plan.id)
         st.toast(f"Variant queued as run {run_id}" + (f" with {len(approved)} approved edit(s)." if approved else "."))
 
 
@@ -180,16 +154,15 @@ def _feedback_box(key: str, save) -> None:
 
 def _debug(plan_id, prototype, runner, store, settings, scope) -> None:
     notebook = str(prototype.path.resolve())
-    failed = [r for r in store.list_runs(plan_id=plan_id, status=FAILED, limit=50) if r["notebook"] == notebook]
+    failed = [r for r in store.list_runs(plan_id=plan_id, status=FAILED, limit=50) if r.notebook == notebook]
     root_key = f"xa-debug-root-{scope}"
     if failed:
-        labels = {r["id"]: f"run {r['id']} ({r['kind']}) {r['status']}: {(r['error'] or {}).get('ename', '')}"
-                  for r in failed}
+        labels = {r.id: f"run {r.id} ({r.kind}) {r.status}: {r.error.ename if r.error else ''}" for r in failed}
         run_id = st.selectbox("Failed run", list(labels), format_func=labels.get, key=f"xa-debug-run-{scope}")
         if st.button("Debug this run", key="xa-debug-start"):
             run = store.get_run(run_id)
             dbg = Debugger(resources.llm(), NotebookWorkbench(runner), store, settings, plan_id=plan_id)
-            st.session_state[root_key] = dbg.start(run["notebook"], run["parameters"], outcome=runner.outcome(run_id))
+            st.session_state[root_key] = dbg.start(run.notebook, run.parameters, outcome=runner.outcome(run_id))
             st.session_state.pop(f"xa-proposal-{scope}", None)
     elif root_key not in st.session_state:
         st.caption("No failed run of this prototype yet. When a run fails, debug it here.")
@@ -205,24 +178,23 @@ def _session(root_id, plan_id, runner, store, settings, scope) -> None:
     running, result, error = _job_result(key)
     if result is not None and hasattr(result, "diff"):
         st.session_state[prop_key] = result  # a fresh proposal from the worker
-        board().clear(key)
+        jobs.clear(key)
     if error:
         st.error(error)
-        board().clear(key)
+        jobs.clear(key)
     node = dbg.current(root_id)
-    _tree(dbg.attempts(root_id), node["id"])
-    if not node["is_buggy"]:
-        st.success(f"Attempt {node['id']} ran successfully: {node['data'].get('metrics') or {}}  "
-                   f"(notebook {node['notebook']})")
+    _tree(dbg.attempts(root_id), node.id)
+    if not node.is_buggy:
+        st.success(f"Attempt {node.id} ran successfully: {node.data.metrics or {}}  (notebook {node.notebook})")
     else:
-        report = node["data"].get("report") or {}
-        st.markdown(f"**Current failure** (attempt {node['id']}): `{report.get('ename')}: {report.get('evalue')}`")
+        report = node.data.report or ReportData()
+        st.markdown(f"**Current failure** (attempt {node.id}): `{report.ename}: {report.evalue}`")
     proposal = st.session_state.get(prop_key)
     cols = st.columns(3)
-    if cols[0].button("Propose a fix", key="xa-propose", disabled=running or not node["is_buggy"]):
+    if cols[0].button("Propose a fix", key="xa-propose", disabled=running or not node.is_buggy):
         st.session_state.pop(prop_key, None)
         _start(key, "Looking for a fix", lambda: dbg.propose(root_id))
-    if cols[1].button("Undo the last change", key="xa-undo", disabled=running or node["parent_id"] is None):
+    if cols[1].button("Undo the last change", key="xa-undo", disabled=running or node.parent_id is None):
         try:
             dbg.undo(root_id)
             st.session_state.pop(prop_key, None)
@@ -230,38 +202,38 @@ def _session(root_id, plan_id, runner, store, settings, scope) -> None:
         except DebugStop as stop:
             st.warning(stop.reason)
     if cols[2].button(f"Autopilot: fix up to {settings.debug_attempts} times", key="xa-autopilot",
-                      disabled=running or not node["is_buggy"]):
+                      disabled=running or not node.is_buggy):
         _start(key, "Debugging on autopilot", lambda: dbg.run_loop(None, root_id=root_id, autopilot=True).reason)
     if isinstance(result, str):
         st.info(result)
     _feedback_box(f"xa-debug-fb-{root_id}", lambda text: dbg.feedback(root_id, text))
-    if proposal is None or proposal.parent_id != node["id"]:
+    if proposal is None or proposal.parent_id != node.id:
         return
     st.markdown(f"**Proposed fix** ({proposal.source}): {proposal.explanation}")
     st.code(proposal.diff or "(no change shown)", language="diff")
     a, r = st.columns(2)
     if a.button("Approve and rerun", key="xa-approve", type="primary", disabled=running):
         st.session_state.pop(prop_key, None)
-        _start(key, "Applying the fix and rerunning", lambda: dbg.decide(proposal, True)["outcome"])
+        _start(key, "Applying the fix and rerunning", lambda: dbg.decide(proposal, True).outcome)
     if r.button("Reject", key="xa-reject", disabled=running):
         dbg.decide(proposal, False)
         st.session_state.pop(prop_key, None)
         st.rerun()
 
 
-def _tree(attempts: list[dict], current_id: int) -> None:
+def _tree(attempts: list[Attempt], current_id: int) -> None:
     """The attempt tree as a graph: red = failed, green = ran, grey = rejected or waiting; bold = current."""
     lines = ["digraph attempts {", "rankdir=LR;", 'node [shape=box, style="rounded,filled", fontsize=10];']
     for a in attempts:
-        color = "#e8e8e8" if a["is_buggy"] is None else "#f8d0d0" if a["is_buggy"] else "#d0f0d0"
-        label = f"#{a['id']} {a['source']}\\n{a['outcome'] or ''}".replace('"', "'")
-        width = 3 if a["id"] == current_id else 1
-        lines.append(f'a{a["id"]} [label="{label}", fillcolor="{color}", penwidth={width}];')
-        if a["parent_id"] is not None:
-            lines.append(f"a{a['parent_id']} -> a{a['id']};")
+        color = "#e8e8e8" if a.is_buggy is None else "#f8d0d0" if a.is_buggy else "#d0f0d0"
+        label = f"#{a.id} {a.source}\\n{a.outcome or ''}".replace('"', "'")
+        width = 3 if a.id == current_id else 1
+        lines.append(f'a{a.id} [label="{label}", fillcolor="{color}", penwidth={width}];')
+        if a.parent_id is not None:
+            lines.append(f"a{a.parent_id} -> a{a.id};")
     lines.append("}")
     try:
         st.graphviz_chart("\n".join(lines))
     except Exception:  # no graphviz renderer: the indented tree says the same
         for a in attempts:
-            st.text(f"{'  ' * a['depth']}#{a['id']} {a['source']} → {a['outcome']}")
+            st.text(f"{'  ' * a.depth}#{a.id} {a.source} → {a.outcome}")

@@ -16,29 +16,28 @@ from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
 from mlr.store import ACTIVE
+from mlr.store.records import Paper, Plan, PlanListing, Run
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
                "cancelled": "🚫", "interrupted": "⚠️"}
 AD_HOC = "No plan: ad-hoc run"
 
 
-def plan_label(plan: dict) -> str:
-    data = plan.get("data") or {}
-    text = data.get("objective") or (plan.get("hypothesis") or {}).get("method") or "plan"
-    return f"Plan {plan['id']} · v{plan['version']} · {str(text)[:80]}"
+def plan_label(plan: PlanListing) -> str:
+    text = plan.data.objective or plan.hypothesis.method or "plan"
+    return f"Plan {plan.id} · v{plan.version} · {text[:80]}"
 
 
-def pick_plan(plans: list[dict]) -> dict | None:
+def pick_plan(plans: list[PlanListing]) -> PlanListing | None:
     options = [None, *plans]
     choice = st.selectbox("Plan", options, index=len(plans),  # the latest accepted plan, if any
                           format_func=lambda p: AD_HOC if p is None else plan_label(p),
                           key="exp-plan", help="An accepted plan from the Plan page, or an ad-hoc run.")
     if choice is not None:
-        data = choice.get("data") or {}
         with st.expander("Plan details", expanded=False):
             for field in ("objective", "method", "dataset", "baseline", "primary_metric", "compute_budget"):
-                if data.get(field):
-                    st.markdown(f"**{field.replace('_', ' ').capitalize()}** · {data[field]}")
+                if value := getattr(choice.data, field):
+                    st.markdown(f"**{field.replace('_', ' ').capitalize()}** · {value}")
     return choice
 
 
@@ -55,11 +54,11 @@ def upload_prototype(settings) -> None:
                 st.success(f"Added {proto.title} ({proto.path.name}).")
 
 
-def pick_prototype(protos: list[Prototype], plan: dict | None, paper: dict | None = None) -> Prototype:
+def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | None = None) -> Prototype:
     # Pre-select the plan's prototype (set by the ExperimentAgent), else the one of the plan's paper
     # (a sample paper is listed as "<slug>.pdf" and its notebook names that slug in metadata).
-    preferred = ((plan or {}).get("data") or {}).get("prototype")
-    stem = Path((paper or {}).get("file_name") or "").stem
+    preferred = plan.data.prototype if plan else None
+    stem = Path(paper.file_name).stem if paper else ""
     index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
     if index is None:
         index = next((i for i, p in enumerate(protos) if stem and stem in (p.paper, p.slug)), 0)
@@ -69,11 +68,11 @@ def pick_prototype(protos: list[Prototype], plan: dict | None, paper: dict | Non
     return proto
 
 
-def metric_choice(store, plan: dict | None, proto: Prototype, notebook: str) -> tuple[str | None, bool]:
-    plan_id = plan["id"] if plan else None
-    reported = {name for r in store.list_runs(plan_id=plan_id, limit=100) if r["notebook"] == notebook
-                for name, value in (r.get("metrics") or {}).items() if isinstance(value, (int, float))}
-    choice = choose_metric((plan or {}).get("data"), proto.primary_metric, proto.higher_is_better, reported)
+def metric_choice(store, plan: Plan | None, proto: Prototype, notebook: str) -> tuple[str | None, bool]:
+    plan_id = plan.id if plan else None
+    reported = {name for r in store.list_runs(plan_id=plan_id, limit=100) if r.notebook == notebook
+                for name, value in (r.metrics or {}).items() if isinstance(value, (int, float))}
+    choice = choose_metric(plan.data if plan else None, proto.primary_metric, proto.higher_is_better, reported)
     if choice.note:
         st.caption(choice.note)
     return choice.name, choice.higher_is_better
@@ -121,31 +120,31 @@ def parameter_form(proto: Prototype, params: list[Parameter], plan_values: dict[
     return None
 
 
-def _progress_line(run: dict) -> str:
-    prog = run.get("progress") or {}
-    total, number = prog.get("cells_total"), prog.get("cell_number")
-    where = f"cell {number} of {total}" if number and total else prog.get("phase", "starting")
-    if prog.get("cell_index") is not None:
-        where += f" (notebook cell {prog['cell_index']})"
-    return f"{where} · {prog.get('elapsed_s', 0):.0f} s"
+def _progress_line(run: Run) -> str:
+    prog = run.progress
+    total, number = prog.cells_total, prog.cell_number
+    where = f"cell {number} of {total}" if number and total else prog.phase or "starting"
+    if prog.cell_index is not None:
+        where += f" (notebook cell {prog.cell_index})"
+    return f"{where} · {prog.elapsed_s:.0f} s"
 
 
-def render_live(run: dict, runner) -> None:
-    prog = run.get("progress") or {}
-    icon = STATUS_ICON.get(run["status"], "")
-    st.markdown(f"{icon} **Run {run['id']}** · {run['kind']} · {run['status']}"
-                + (f" · {_progress_line(run)}" if run["status"] == "running" else ""))
-    if run["status"] == "running":
-        total, done = prog.get("cells_total") or 0, prog.get("cells_done") or 0
+def render_live(run: Run, runner) -> None:
+    prog = run.progress
+    icon = STATUS_ICON.get(run.status, "")
+    st.markdown(f"{icon} **Run {run.id}** · {run.kind} · {run.status}"
+                + (f" · {_progress_line(run)}" if run.status == "running" else ""))
+    if run.status == "running":
+        total, done = prog.cells_total or 0, prog.cells_done or 0
         st.progress(min(1.0, done / total) if total else 0.0)
-        gpu = " · ".join(f"GPU {g['index']} {g['memory_used_mib']}/{g['memory_total_mib']} MiB "
-                         f"{g['utilization_pct']} %" for g in prog.get("gpus") or []) or "no GPU"
-        st.caption(f"CPU {prog.get('cpu_percent', 0):.0f} % · RAM {prog.get('rss_mib', 0):.0f} MiB · "
-                   f"{prog.get('processes', 0)} processes · {gpu}")
-        if prog.get("output_tail"):
-            st.code(prog["output_tail"], language=None)
-    if st.button("Cancel", key=f"exp-cancel-{run['id']}"):
-        runner.cancel(run["id"])
+        gpu = " · ".join(f"GPU {g.index} {g.memory_used_mib}/{g.memory_total_mib} MiB "
+                         f"{g.utilization_pct} %" for g in prog.gpus) or "no GPU"
+        st.caption(f"CPU {prog.cpu_percent:.0f} % · RAM {prog.rss_mib:.0f} MiB · "
+                   f"{prog.processes} processes · {gpu}")
+        if prog.output_tail:
+            st.code(prog.output_tail, language=None)
+    if st.button("Cancel", key=f"exp-cancel-{run.id}"):
+        runner.cancel(run.id)
         st.rerun()
 
 
@@ -154,8 +153,8 @@ def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
     @st.fragment(run_every=1.0)
     def _poll():
         runs = [r for r in store.list_runs(plan_id=plan_id, status=ACTIVE)
-                if plan_id is not None or (r["plan_id"] is None and r["notebook"] == notebook)]
-        ids = {r["id"] for r in runs}
+                if plan_id is not None or (r.plan_id is None and r.notebook == notebook)]
+        ids = {r.id for r in runs}
         before = st.session_state.get("exp-active-ids", set())
         st.session_state["exp-active-ids"] = ids
         if before - ids:  # a run ended: redraw the whole page so the results show it
@@ -170,14 +169,14 @@ def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
     _poll()
 
 
-def _latest(runs: list[dict], kind: str) -> dict | None:
-    return next((r for r in runs if r["kind"] == kind and r["status"] == "succeeded"), None)
+def _latest(runs: list[Run], kind: str) -> Run | None:
+    return next((r for r in runs if r.kind == kind and r.status == "succeeded"), None)
 
 
 def results(store, settings, *, plan_id: int | None, notebook: str, metric: str | None, higher: bool) -> None:
     runs = [r for r in store.list_runs(plan_id=plan_id, limit=100)
-            if plan_id is not None or (r["plan_id"] is None and r["notebook"] == notebook)]
-    finished = [r for r in runs if r["status"] not in ACTIVE]
+            if plan_id is not None or (r.plan_id is None and r.notebook == notebook)]
+    finished = [r for r in runs if r.status not in ACTIVE]
     if not finished:
         st.caption("No finished runs yet.")
         return
@@ -190,8 +189,8 @@ def results(store, settings, *, plan_id: int | None, notebook: str, metric: str 
             st.warning(str(exc))
         else:
             a, b, c = st.columns(3)
-            a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {baseline['id']}")
-            b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {variant['id']}",
+            a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {baseline.id}")
+            b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {variant.id}",
                      delta=None if comp.improvement is None else f"{comp.improvement:+.1%}",
                      delta_color="normal")
             c.metric("Success bar", f"{settings.success_bar:.0%}",
@@ -199,37 +198,37 @@ def results(store, settings, *, plan_id: int | None, notebook: str, metric: str 
             (st.success if comp.cleared else st.info)(comp.summary())
     elif metric:
         st.caption(f"Run a baseline and a variant to compare them on {metric}.")
-    chart_rows = [{"run": f"#{r['id']} {r['kind']}", metric: r["metrics"][metric]} for r in reversed(finished)
-                  if metric and isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+    chart_rows = [{"run": f"#{r.id} {r.kind}", metric: r.metrics[metric]} for r in reversed(finished)
+                  if metric and isinstance((r.metrics or {}).get(metric), (int, float))]
     if chart_rows:
         st.bar_chart(chart_rows, x="run", y=metric)
-    table = [{"run": r["id"], "kind": r["kind"], "status": f"{STATUS_ICON.get(r['status'], '')} {r['status']}",
-              "seconds": r.get("seconds"), "parameters": json.dumps(r["parameters"]),
-              "metrics": json.dumps({k: v for k, v in (r.get("metrics") or {}).items()
+    table = [{"run": r.id, "kind": r.kind, "status": f"{STATUS_ICON.get(r.status, '')} {r.status}",
+              "seconds": r.seconds, "parameters": json.dumps(r.parameters),
+              "metrics": json.dumps({k: v for k, v in (r.metrics or {}).items()
                                      if isinstance(v, (int, float))})} for r in finished]
     st.dataframe(table, hide_index=True, width="stretch")
-    chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r['id']} · {r['kind']} · {r['status']}",
+    chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r.id} · {r.kind} · {r.status}",
                           key=f"exp-show-{plan_id}-{notebook}")
     render_run(chosen)
 
 
-def render_run(run: dict) -> None:
-    err = run.get("error")
-    if run.get("metrics"):
-        st.json(run["metrics"], expanded=False)
+def render_run(run: Run) -> None:
+    err = run.error
+    if run.metrics:
+        st.json(run.metrics, expanded=False)
     if err:
-        where = f" in cell {err['cell_index']}" if err.get("cell_index") is not None else ""
-        st.error(f"{err.get('ename')}{where}: {err.get('evalue')}")
-        if err.get("traceback"):
+        where = f" in cell {err.cell_index}" if err.cell_index is not None else ""
+        st.error(f"{err.ename}{where}: {err.evalue}")
+        if err.traceback:
             with st.expander("Traceback"):
-                st.code(err["traceback"], language=None)
-    path = run.get("output_notebook")
+                st.code(err.traceback, language=None)
+    path = run.output_notebook
     if not path or not Path(path).is_file():
         st.caption("No executed notebook was kept for this run.")
         return
     with st.expander("Executed notebook", expanded=bool(err)):
         try:
-            cells = notebook_cells(path, (err or {}).get("cell_index"))
+            cells = notebook_cells(path, err.cell_index if err else None)
         except (OSError, ValueError, ExecutionError) as exc:
             st.warning(f"Cannot read the executed notebook {path}: {exc}")
             return

@@ -8,6 +8,8 @@ from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import save_problem
 from mlr.agents.idea_schemas import CRITERIA
 from mlr.store import Store
+from mlr.store.records import (Chunk, GapData, Hypothesis, NearPassageData, NoveltyData, Plan, Problem, ProblemData,
+                               RelatedItem, ReviewData)
 
 MAX_GAPS = 3
 
@@ -19,129 +21,130 @@ def demo_note(generated_by: str) -> None:
         st.caption(":orange[Demo-grade output from a tiny embedded model: it shows the flow, not research.]")
 
 
-def passage(p: dict, *, score_label: str = "score", score: float | None = None) -> None:
+def passage(p: Chunk | RelatedItem | NearPassageData, *, score_label: str = "score",
+            score: float | None = None) -> None:
     """A library passage with where it comes from: paper, section, page."""
-    head = f"**{p.get('title') or p.get('file_name')}** · {p.get('section') or 'text'} · p. {p.get('page')}"
+    chunk_id = p.id if isinstance(p, Chunk) else p.chunk_id
+    head = f"**{p.title or getattr(p, 'file_name', None)}** · {p.section or 'text'} · p. {p.page}"
     if score is not None:
         head += f" · {score_label} {score:.2f}"
-    st.markdown(head + f"  \n`{p.get('chunk_id') or p.get('id')}`")
-    text = p.get("text", "")
+    st.markdown(head + f"  \n`{chunk_id}`")
+    text = p.text or ""
     st.markdown("> " + (text[:700] + " …" if len(text) > 700 else text).replace("\n", " "))
 
 
-def problem_editor(store: Store, problem: dict) -> None:
-    data = problem["data"]
-    chunks = {c["id"]: c for c in store.paper_chunks(problem["paper_id"])}
+def problem_editor(store: Store, problem: Problem) -> None:
+    data = problem.data
+    chunks = {c.id: c for c in store.paper_chunks(problem.paper_id)}
     ids = list(chunks)
 
     def label(chunk_id: str) -> str:
         c = chunks.get(chunk_id)
-        return f"{chunk_id} · {c['section'] or 'text'} · p. {c['page']}" if c else f"{chunk_id} (missing)"
+        return f"{chunk_id} · {c.section or 'text'} · p. {c.page}" if c else f"{chunk_id} (missing)"
 
-    with st.form(f"problem-{problem['id']}"):
-        task = st.text_area("Task", data["task"], key=f"task-{problem['id']}")
+    with st.form(f"problem-{problem.id}"):
+        task = st.text_area("Task", data.task, key=f"task-{problem.id}")
         gaps = []
-        slots = data["gaps"] + [{"text": "", "chunk_id": ids[0] if ids else ""}] * (MAX_GAPS - len(data["gaps"]))
+        slots = data.gaps + [GapData(chunk_id=ids[0] if ids else "")] * (MAX_GAPS - len(data.gaps))
         for i, gap in enumerate(slots[:MAX_GAPS]):
             left, right = st.columns([3, 2])
-            text = left.text_area(f"Gap {i + 1}", gap["text"], key=f"gap-{problem['id']}-{i}", height=80,
+            text = left.text_area(f"Gap {i + 1}", gap.text, key=f"gap-{problem.id}-{i}", height=80,
                                   help="Empty the text to drop a gap.")
-            options = ids if gap["chunk_id"] in ids or not gap["chunk_id"] else [gap["chunk_id"], *ids]
+            options = ids if gap.chunk_id in ids or not gap.chunk_id else [gap.chunk_id, *ids]
             source = right.selectbox(f"Source passage of gap {i + 1}", options, format_func=label,
-                                     index=options.index(gap["chunk_id"]) if gap["chunk_id"] in options else 0,
-                                     key=f"gapsrc-{problem['id']}-{i}")
+                                     index=options.index(gap.chunk_id) if gap.chunk_id in options else 0,
+                                     key=f"gapsrc-{problem.id}-{i}")
             if text.strip():
-                gaps.append({"text": text.strip(), "chunk_id": source})
-        keywords = st.text_input("Keywords (comma-separated)", ", ".join(data["keywords"]),
-                                 key=f"kw-{problem['id']}")
+                gaps.append(GapData(text=text.strip(), chunk_id=source))
+        keywords = st.text_input("Keywords (comma-separated)", ", ".join(data.keywords), key=f"kw-{problem.id}")
         if st.form_submit_button("Save problem"):
-            edited = {"task": task, "gaps": gaps, "keywords": [k.strip() for k in keywords.split(",") if k.strip()]}
+            edited = ProblemData(task=task, gaps=gaps, keywords=[k.strip() for k in keywords.split(",") if k.strip()])
             try:
-                save_problem(store, problem["id"], edited)
+                save_problem(store, problem.id, edited.stored())
             except IdeaError as exc:
                 st.error(str(exc))
             else:
                 st.success("Problem saved: the next steps use your edit.")
     with st.expander("Passages the gaps come from"):
-        for gap in data["gaps"]:
-            if gap["chunk_id"] in chunks:
-                passage(chunks[gap["chunk_id"]])
+        for gap in data.gaps:
+            if gap.chunk_id in chunks:
+                passage(chunks[gap.chunk_id])
 
 
-def related_view(store: Store, problem: dict) -> None:
-    related = problem["related"]
-    library = [r for r in related if r.get("source", "library") == "library"]
-    online = [r for r in related if r.get("source", "library") != "library"]
+def related_view(store: Store, problem: Problem) -> None:
+    related = problem.related
+    library = [r for r in related if r.source == "library"]
+    online = [r for r in related if r.source != "library"]
     if not library:
         st.info("No passage of another paper matches yet. Add related papers on the Library page; until then "
                 "hypotheses can only build on this paper's own passages.")
     for r in library:
         with st.container(border=True):
-            passage(r, score=r.get("score"), score_label="similarity")
+            passage(r, score=r.score, score_label="similarity")
     if library:
-        with st.form(f"related-{problem['id']}"):
-            keep = st.multiselect("Passages the hypotheses may build on", [r["chunk_id"] for r in library],
-                                  default=[r["chunk_id"] for r in library], key=f"keep-{problem['id']}")
+        with st.form(f"related-{problem.id}"):
+            keep = st.multiselect("Passages the hypotheses may build on", [r.chunk_id for r in library],
+                                  default=[r.chunk_id for r in library], key=f"keep-{problem.id}")
             if st.form_submit_button("Save selection"):
-                store.update_problem(problem["id"], related=[r for r in related if r.get("chunk_id") in keep
-                                                             or r.get("source", "library") != "library"])
+                store.update_problem(problem.id, related=[r.stored() for r in related
+                                                          if r.chunk_id in keep or r.source != "library"])
                 st.rerun()
     if online:
         st.markdown("**Recent papers from online sources**")
         for r in online:
-            year = f" ({r['year']})" if r.get("year") else ""
-            st.markdown(f"- [{r['title']}]({r['url']}){year} · {r['source']}" if r.get("url")
-                        else f"- {r['title']}{year} · {r['source']}")
-            if r.get("abstract"):
-                st.caption(r["abstract"][:400])
+            year = f" ({r.year})" if r.year else ""
+            st.markdown(f"- [{r.title}]({r.url}){year} · {r.source}" if r.url else f"- {r.title}{year} · {r.source}")
+            if r.abstract:
+                st.caption(r.abstract[:400])
 
 
-def review_view(review: dict) -> None:
-    rows = [{"criterion": c, "score": review[c]["score"], "why": review[c]["why"]} for c in CRITERIA if c in review]
+def review_view(review: ReviewData) -> None:
+    scores = {c: getattr(review, c) for c in CRITERIA if getattr(review, c, None) is not None}
+    rows = [{"criterion": c, "score": s.score, "why": s.why} for c, s in scores.items()]
     st.dataframe(rows, hide_index=True, width="stretch")
-    novelty = review.get("novelty") or {}
-    top = novelty.get("max_similarity", 0.0)
-    if novelty.get("restates_existing"):
+    novelty = review.novelty or NoveltyData()
+    top = novelty.max_similarity
+    if novelty.restates_existing:
         st.warning(f"May restate existing work: a library passage is {top:.2f} similar "
-                   f"(threshold {novelty.get('threshold', 0):.2f}).")
+                   f"(threshold {novelty.threshold:.2f}).")
     else:
         st.caption(f"Novelty evidence: nearest library passage {top:.2f} similar "
-                   f"(restatement threshold {novelty.get('threshold', 0):.2f}).")
+                   f"(restatement threshold {novelty.threshold:.2f}).")
     with st.expander("Nearest library passages"):
-        for p in novelty.get("nearest", []):
-            passage(p, score=p["similarity"], score_label="similarity")
+        for p in novelty.nearest:
+            passage(p, score=p.similarity, score_label="similarity")
 
 
-def plan_view(plan: dict) -> None:
-    d = plan["data"]
-    st.markdown(f"**Plan** v{plan['version']} · {plan['status']}  \n**Objective:** {d['objective']}  \n"
-                f"**Dataset:** {d['dataset']} · **Baseline:** {d['baseline']} · **Metric:** {d['primary_metric']} "
-                f"({'higher' if d['higher_is_better'] else 'lower'} is better) · **Budget:** {d['compute_budget']}")
-    st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(d["experiment_design"], 1)))
-    if d["parameters"]:
+def plan_view(plan: Plan) -> None:
+    d = plan.data
+    st.markdown(f"**Plan** v{plan.version} · {plan.status}  \n**Objective:** {d.objective}  \n"
+                f"**Dataset:** {d.dataset} · **Baseline:** {d.baseline} · **Metric:** {d.primary_metric} "
+                f"({'lower' if d.higher_is_better is False else 'higher'} is better) · **Budget:** {d.compute_budget}")
+    st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(d.experiment_design, 1)))
+    if params := d.parameter_list():
         st.markdown("**Parameters to vary:** " + "; ".join(
-            f"`{p['name']}` ∈ {p['values']} ({p['description']})" for p in d["parameters"]))
+            f"`{p.name}` ∈ {p.values} ({p.description})" for p in params))
 
 
-def hypothesis_card(store: Store, h: dict, number: int) -> tuple[bool, bool, bool]:
+def hypothesis_card(store: Store, h: Hypothesis, number: int) -> tuple[bool, bool, bool]:
     """Shows one hypothesis; returns which buttons were pressed: (plan, review, edit)."""
     with st.container(border=True):
-        st.markdown(f"#### H{number} · {h['data']['method']}")
-        st.write(h["data"]["rationale"])
-        demo_note(h.get("generated_by", ""))
-        with st.expander(f"Cited passages ({len(h['data']['citations'])})", expanded=False):
-            for c in h["data"]["citations"]:
-                row = store.get_chunk(c["chunk_id"])
+        st.markdown(f"#### H{number} · {h.data.method}")
+        st.write(h.data.rationale)
+        demo_note(h.generated_by)
+        with st.expander(f"Cited passages ({len(h.data.citations)})", expanded=False):
+            for c in h.data.citations:
+                row = store.get_chunk(c.chunk_id)
                 if row:
                     passage(row)
                 else:
-                    st.warning(f"Passage {c['chunk_id']} is no longer in the library (its paper was removed).")
-        plan = store.plan_for_hypothesis(h["id"])
+                    st.warning(f"Passage {c.chunk_id} is no longer in the library (its paper was removed).")
+        plan = store.plan_for_hypothesis(h.id)
         if plan:
             plan_view(plan)
-        if h.get("review"):
-            review_view(h["review"])
+        if h.review:
+            review_view(h.review)
         cols = st.columns(3)
-        return (cols[0].button("Regenerate plan" if plan else "Make plan", key=f"plan-{h['id']}"),
-                cols[1].button("Review again" if h.get("review") else "Review", key=f"review-{h['id']}"),
-                cols[2].button("Edit on the Plan page", key=f"edit-{h['id']}"))
+        return (cols[0].button("Regenerate plan" if plan else "Make plan", key=f"plan-{h.id}"),
+                cols[1].button("Review again" if h.review else "Review", key=f"review-{h.id}"),
+                cols[2].button("Edit on the Plan page", key=f"edit-{h.id}"))

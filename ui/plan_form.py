@@ -9,6 +9,8 @@ import streamlit as st
 from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import save_hypothesis, save_plan
 from mlr.store import Store
+from mlr.store.records import (CitationData, Hypothesis, HypothesisData, HypothesisVersion, Plan, PlanData,
+                               PlanParameter, PlanVersion)
 
 
 def parse_value(text: str):
@@ -29,21 +31,21 @@ def _show(value) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def hypothesis_form(store: Store, h: dict) -> None:
-    d = h["data"]
-    with st.form(f"hyp-{h['id']}-v{h['version']}"):
-        method = st.text_area("Method", d["method"], key=f"hmethod-{h['id']}-{h['version']}")
-        rationale = st.text_area("Rationale", d["rationale"], key=f"hrationale-{h['id']}-{h['version']}")
+def hypothesis_form(store: Store, h: Hypothesis) -> None:
+    d, tag = h.data, f"{h.id}-{h.version}"
+    with st.form(f"hyp-{h.id}-v{h.version}"):
+        method = st.text_area("Method", d.method, key=f"hmethod-{tag}")
+        rationale = st.text_area("Rationale", d.rationale, key=f"hrationale-{tag}")
         cites = st.text_input("Cited passages (chunk ids, comma-separated)",
-                              ", ".join(c["chunk_id"] for c in d["citations"]), key=f"hcites-{h['id']}-{h['version']}")
+                              ", ".join(c.chunk_id for c in d.citations), key=f"hcites-{tag}")
         if st.form_submit_button("Save hypothesis as a new version"):
             citations = []
             for chunk_id in [c.strip() for c in cites.split(",") if c.strip()]:
                 row = store.get_chunk(chunk_id)
-                citations.append({"chunk_id": chunk_id, "paper_id": row["paper_id"] if row else -1})
+                citations.append(CitationData(chunk_id=chunk_id, paper_id=row.paper_id if row else -1))
+            edited = HypothesisData(method=method, rationale=rationale, citations=citations)
             try:
-                version = save_hypothesis(store, h["id"], {"method": method, "rationale": rationale,
-                                                           "citations": citations})
+                version = save_hypothesis(store, h.id, edited.stored())
             except IdeaError as exc:
                 st.error(str(exc))
             else:
@@ -51,54 +53,55 @@ def hypothesis_form(store: Store, h: dict) -> None:
                 st.rerun()
 
 
-def plan_form(store: Store, plan: dict) -> None:
-    d, tag = plan["data"], f"{plan['id']}-{plan['version']}"
+def plan_form(store: Store, plan: Plan) -> None:
+    d, tag = plan.data, f"{plan.id}-{plan.version}"
     with st.form(f"plan-{tag}"):
-        objective = st.text_area("Objective", d["objective"], key=f"pobj-{tag}")
-        method = st.text_area("Method", d["method"], key=f"pmethod-{tag}")
-        design = st.text_area("Experiment design (one step per line)", "\n".join(d["experiment_design"]),
+        objective = st.text_area("Objective", d.objective, key=f"pobj-{tag}")
+        method = st.text_area("Method", d.method, key=f"pmethod-{tag}")
+        design = st.text_area("Experiment design (one step per line)", "\n".join(d.experiment_design),
                               key=f"pdesign-{tag}")
         a, b, c = st.columns(3)
-        dataset = a.text_input("Dataset", d["dataset"], key=f"pdata-{tag}")
-        baseline = b.text_input("Baseline", d["baseline"], key=f"pbase-{tag}")
-        budget = c.text_input("Compute budget", d["compute_budget"], key=f"pbudget-{tag}")
+        dataset = a.text_input("Dataset", d.dataset, key=f"pdata-{tag}")
+        baseline = b.text_input("Baseline", d.baseline, key=f"pbase-{tag}")
+        budget = c.text_input("Compute budget", d.compute_budget, key=f"pbudget-{tag}")
         a, b = st.columns(2)
-        metric = a.text_input("Primary metric", d["primary_metric"], key=f"pmetric-{tag}")
-        higher = b.checkbox("Higher is better", d["higher_is_better"], key=f"phigher-{tag}")
+        metric = a.text_input("Primary metric", d.primary_metric, key=f"pmetric-{tag}")
+        higher = b.checkbox("Higher is better", d.higher_is_better is not False, key=f"phigher-{tag}")
         st.markdown("**Parameters to vary** (values comma-separated; empty the name to drop one)")
         params = []
-        slots = d["parameters"] + [{"name": "", "values": [], "description": ""}] * (4 - len(d["parameters"]))
-        for i, p in enumerate(slots[:4]):
+        current = d.parameter_list()
+        for i, p in enumerate((current + [PlanParameter()] * (4 - len(current)))[:4]):
             x, y, z = st.columns([2, 2, 3])
-            name = x.text_input(f"Name {i + 1}", p["name"], key=f"pname-{tag}-{i}")
-            values = y.text_input(f"Values {i + 1}", ", ".join(_show(v) for v in p["values"]), key=f"pvals-{tag}-{i}")
-            desc = z.text_input(f"Description {i + 1}", p["description"], key=f"pdesc-{tag}-{i}")
+            name = x.text_input(f"Name {i + 1}", p.name, key=f"pname-{tag}-{i}")
+            values = y.text_input(f"Values {i + 1}", ", ".join(_show(v) for v in p.values), key=f"pvals-{tag}-{i}")
+            desc = z.text_input(f"Description {i + 1}", p.description, key=f"pdesc-{tag}-{i}")
             if name.strip():
-                params.append({"name": name, "values": parse_values(values), "description": desc})
+                params.append(PlanParameter(name=name, values=parse_values(values), description=desc))
         if st.form_submit_button("Save plan as a new version"):
-            edited = {"objective": objective, "method": method,
-                      "experiment_design": [s.strip() for s in design.splitlines() if s.strip()],
-                      "dataset": dataset, "baseline": baseline, "primary_metric": metric, "higher_is_better": higher,
-                      "parameters": params, "compute_budget": budget}
+            edited = PlanData(objective=objective, method=method,
+                              experiment_design=[s.strip() for s in design.splitlines() if s.strip()],
+                              dataset=dataset, baseline=baseline, compute_budget=budget, primary_metric=metric,
+                              higher_is_better=higher, parameters=params)
             try:
-                version = save_plan(store, plan["id"], edited)
+                version = save_plan(store, plan.id, edited.model_dump(exclude={"prototype"}))
             except IdeaError as exc:
                 st.error(str(exc))
             else:
-                note = " It is a draft again: accept it to run it." if plan["status"] == "accepted" else ""
+                note = " It is a draft again: accept it to run it." if plan.status == "accepted" else ""
                 st.session_state["plan_flash"] = f"Plan saved as version {version}.{note}"
                 st.rerun()
 
 
-def history(versions: list[dict], current: int, restore, what: str, key: str) -> None:
+def history(versions: list[HypothesisVersion] | list[PlanVersion], current: int, restore, what: str,
+            key: str) -> None:
     """Every version, newest first; any one can be viewed and restored (as a new version)."""
     with st.expander(f"{what} history ({len(versions)} versions)"):
-        st.dataframe([{"version": v["version"], "note": v["note"], "saved": v["created_at"]} for v in versions],
+        st.dataframe([{"version": v.version, "note": v.note, "saved": v.created_at} for v in versions],
                      hide_index=True, width="stretch")
-        numbers = [v["version"] for v in versions]
+        numbers = [v.version for v in versions]
         pick = st.selectbox(f"Show {what.lower()} version", numbers, key=f"hist-{key}")
-        chosen = next(v for v in versions if v["version"] == pick)
-        st.json(chosen["data"], expanded=False)
+        chosen = next(v for v in versions if v.version == pick)
+        st.json(chosen.data.stored(), expanded=False)
         if st.button(f"Restore version {pick}", key=f"restore-{key}", disabled=pick == current):
             new = restore(pick)
             st.session_state["plan_flash"] = f"{what} version {pick} restored as version {new}."

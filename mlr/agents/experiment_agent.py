@@ -28,6 +28,7 @@ from mlr.config import Settings
 from mlr.llm.base import schema_prompt
 from mlr.llm.errors import LLMError
 from mlr.protocols import LLM, CellEdit, Embedder, NotebookWorkbench
+from mlr.store.records import PlanData
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +36,21 @@ TOP_K = 5  # prototypes shown to the model: more only dilutes a small model's at
 MAX_CELL_CHARS = 1500
 
 
-def plan_text(plan: dict) -> str:
+def plan_text(plan: PlanData | dict) -> str:
     """The parts of a plan that say what the experiment is, as one text (for embeddings and prompts)."""
+    plan = PlanData.model_validate(plan)
     lines = []
     for key, label in (("objective", "Objective"), ("method", "Method"), ("dataset", "Dataset"),
                        ("baseline", "Baseline"), ("primary_metric", "Primary metric")):
-        if plan.get(key):
-            lines.append(f"{label}: {plan[key]}")
-    if plan.get("experiment_design"):
-        design = plan["experiment_design"]
-        lines.append("Design: " + ("; ".join(design) if isinstance(design, list) else str(design)))
-    for p in plan.get("parameters") or []:
-        if isinstance(p, dict) and p.get("name"):
-            lines.append(f"Parameter to vary: {p['name']} in {p.get('values')} {p.get('description', '')}".rstrip())
-    if "higher_is_better" in plan:
-        lines.append("Higher is better." if plan["higher_is_better"] else "Lower is better.")
+        if getattr(plan, key):
+            lines.append(f"{label}: {getattr(plan, key)}")
+    if plan.experiment_design:
+        lines.append("Design: " + "; ".join(plan.experiment_design))
+    for p in plan.parameters if isinstance(plan.parameters, list) else []:
+        if p.name:
+            lines.append(f"Parameter to vary: {p.name} in {p.values} {p.description}".rstrip())
+    if plan.higher_is_better is not None:
+        lines.append("Higher is better." if plan.higher_is_better else "Lower is better.")
     return "\n".join(lines)
 
 
@@ -68,7 +69,7 @@ class ExperimentAgent:
         self.llm, self.workbench, self.store, self.settings, self.embedder = llm, workbench, store, settings, embedder
 
     # -- 1. prototype choice --------------------------------------------------------------------------
-    def rank_prototypes(self, plan: dict, prototypes: list, *, ask_model: bool = True) -> PrototypeRanking:
+    def rank_prototypes(self, plan: PlanData | dict, prototypes: list, *, ask_model: bool = True) -> PrototypeRanking:
         protos = [_as_prototype(p) for p in prototypes]
         if not protos:
             raise ValueError("there are no prototype notebooks to choose from")
@@ -103,7 +104,7 @@ class ExperimentAgent:
         return vectors[1:] @ vectors[0]
 
     # -- 2. adaptation --------------------------------------------------------------------------------
-    def adapt(self, plan: dict, notebook: str | Path, *, plan_id: int | None = None) -> Adaptation:
+    def adapt(self, plan: PlanData | dict, notebook: str | Path, *, plan_id: int | None = None) -> Adaptation:
         """Ask the model for parameter values (validated against the notebook) and optional cell edits."""
         if self.llm is None:
             raise LLMError("no model is in use; fill the parameters by hand")
@@ -112,7 +113,7 @@ class ExperimentAgent:
         param_cell = self.workbench.parameters_cell_index(notebook)
         editable = [c["index"] for c in cells if c["index"] != param_cell]
         schema = adaptation_model(params, editable)
-        feedback = [r["text"] for r in self.store.list_feedback(plan_id)][-8:] if plan_id is not None else []
+        feedback = [r.text for r in self.store.list_feedback(plan_id)][-8:] if plan_id is not None else []
         messages = self._messages("experiment/adapt", plan_text=plan_text(plan), notebook_name=Path(notebook).name,
                                   parameters=[p.model_dump() for p in params], cells=cells, feedback=feedback,
                                   schema=schema_prompt(schema))

@@ -24,6 +24,7 @@ from mlr.agents.experiment_schemas import DebugResult, Proposal, patch_model
 from mlr.config import Settings
 from mlr.llm.errors import LLMError
 from mlr.protocols import LLM, CellEdit, ErrorReport, NotebookWorkbench, RunError, RunOutcome
+from mlr.store.records import Attempt, AttemptData
 
 log = logging.getLogger(__name__)
 
@@ -70,51 +71,52 @@ class Debugger:
                                                                       "origin": str(Path(notebook).resolve())})
         return root_id
 
-    def attempts(self, root_id: int) -> list[dict]:
+    def attempts(self, root_id: int) -> list[Attempt]:
         return self.store.list_attempts(root_id=root_id)
 
-    def current(self, root_id: int) -> dict:
+    def current(self, root_id: int) -> Attempt:
         root = self.store.get_attempt(root_id)
         if root is None:
             raise DebugStop(f"there is no debug session {root_id}")
-        return self.store.get_attempt(root["data"].get("current_id", root_id)) or root
+        return self.store.get_attempt(root.data.current_id or root_id) or root
 
     def feedback(self, root_id: int, text: str) -> int:
         """Store the researcher's words; the next proposal's prompt carries them."""
         text = text.strip()
         if not text:
             raise ValueError("feedback is empty")
-        return self.store.add_feedback(text, plan_id=self.plan_id, attempt_id=self.current(root_id)["id"])
+        return self.store.add_feedback(text, plan_id=self.plan_id, attempt_id=self.current(root_id).id)
 
-    def undo(self, root_id: int) -> dict:
+    def undo(self, root_id: int) -> Attempt:
         """Make the previous version (the current node's parent) current again; returns it."""
         node = self.current(root_id)
-        if node["parent_id"] is None:
+        if node.parent_id is None:
             raise DebugStop("nothing to undo: this is the original notebook")
-        parent = self.store.get_attempt(node["parent_id"])
-        self._set_root(root_id, current_id=parent["id"], undone=[*self._root(root_id).get("undone", []), node["id"]])
-        self.store.add_feedback(f"undo: went back from attempt {node['id']} to attempt {parent['id']}",
-                                plan_id=self.plan_id, attempt_id=node["id"])
+        parent = self.store.get_attempt(node.parent_id)
+        self._set_root(root_id, current_id=parent.id, undone=[*self._root(root_id).undone, node.id])
+        self.store.add_feedback(f"undo: went back from attempt {node.id} to attempt {parent.id}",
+                                plan_id=self.plan_id, attempt_id=node.id)
         return parent
 
     # -- one step -------------------------------------------------------------------------------------
     def propose(self, root_id: int, *, use_llm: bool = True) -> Proposal:
         """The next fix for the current node: a rule's if one applies (and was not rejected), else the model's."""
         node = self.current(root_id)
-        if not node["is_buggy"]:
+        if not node.is_buggy:
             raise DebugStop("the current version ran successfully; nothing to fix")
-        report = ErrorReport.model_validate(node["data"]["report"])
-        parameters = node["data"].get("parameters", {})
-        rejected = [c for c in self._children(root_id, node["id"]) if c["approved"] == 0]
-        tried_rules = {c["source"].split(":", 1)[1] for c in self._children(root_id, node["id"])
-                       if c["source"].startswith("rule:") and c["approved"] is not None}
-        parent = self.store.get_attempt(node["parent_id"]) if node["parent_id"] else None
-        if (parent and node["source"].startswith("rule:") and node["data"].get("proposal", {}).get("action") == "patch"
-                and (parent["data"].get("report") or {}).get("evalue") == report.evalue):
+        report = ErrorReport.model_validate(node.data.report.stored() if node.data.report else {})
+        parameters = node.data.parameters
+        rejected = [c for c in self._children(root_id, node.id) if c.approved is False]
+        tried_rules = {c.source.split(":", 1)[1] for c in self._children(root_id, node.id)
+                       if c.source.startswith("rule:") and c.approved is not None}
+        parent = self.store.get_attempt(node.parent_id) if node.parent_id else None
+        proposal = node.data.proposal
+        if (parent and node.source.startswith("rule:") and proposal and proposal.action == "patch"
+                and parent.data.report and parent.data.report.evalue == report.evalue):
             # That rule's patch ran and the same error came back: let the model try instead. (A parameter rule
             # such as halving the batch size may rightly repeat.)
-            tried_rules.add(node["source"].split(":", 1)[1])
-        fix = self.workbench.propose_fix(report, node["notebook"], search_roots=self._roots(root_id, node),
+            tried_rules.add(node.source.split(":", 1)[1])
+        fix = self.workbench.propose_fix(report, node.notebook, search_roots=self._roots(root_id, node),
                                          skip=tried_rules)
         if fix is not None and fix.action == "stop":
             raise DebugStop(fix.explanation, fix.command)
@@ -129,31 +131,31 @@ class Debugger:
         return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
                               patch.new_source, None, parameters)
 
-    def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> dict:
+    def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> Attempt:
         """Apply (new version, rerun, new current node) or reject (recorded, avoided next time).
 
         ``approved=None`` records the proposal as awaiting approval (nobody could answer), nothing more.
         """
         parent = self.store.get_attempt(proposal.parent_id)
-        common = {"plan_id": self.plan_id, "parent_id": parent["id"], "depth": parent["depth"] + 1,
+        common = {"plan_id": self.plan_id, "parent_id": parent.id, "depth": parent.depth + 1,
                   "source": proposal.source, "diff": proposal.diff, "explanation": proposal.explanation}
         if note:
-            self.store.add_feedback(note, plan_id=self.plan_id, attempt_id=parent["id"])
+            self.store.add_feedback(note, plan_id=self.plan_id, attempt_id=parent.id)
         if not approved:
-            attempt_id = self.store.add_attempt(notebook=parent["notebook"], approved=approved,
-                                                data={"proposal": proposal.model_dump()}, **common)
+            attempt_id = self.store.add_attempt(notebook=parent.notebook, approved=approved,
+                                                data=AttemptData(proposal=proposal.model_dump()), **common)
             self.store.update_attempt(attempt_id, outcome="rejected" if approved is False else "awaiting approval")
             return self.store.get_attempt(attempt_id)
-        parameters = dict(parent["data"].get("parameters", {}))
-        notebook = Path(parent["notebook"])
+        parameters = dict(parent.data.parameters)
+        notebook = Path(parent.notebook)
         if proposal.action == "patch":
-            notebook = self.workbench.new_version(notebook, self._root(proposal.root_id)["folder"],
+            notebook = self.workbench.new_version(notebook, self._root(proposal.root_id).folder,
                                                   [CellEdit(cell_index=proposal.cell_index,
                                                             new_source=proposal.new_source)])
         else:
             parameters = dict(proposal.parameters or {})
         attempt_id = self.store.add_attempt(notebook=str(notebook), approved=True,
-                                            data={"proposal": proposal.model_dump()}, **common)
+                                            data=AttemptData(proposal=proposal.model_dump()), **common)
         outcome = self._run(notebook, parameters)
         self._record_outcome(attempt_id, notebook, parameters, outcome)
         self._set_root(proposal.root_id, current_id=attempt_id)
@@ -171,7 +173,7 @@ class Debugger:
         reason, command = "", None
         while True:
             node = self.current(root_id)
-            if not node["is_buggy"]:
+            if not node.is_buggy:
                 break
             if made >= limit:
                 reason = f"stopped after {limit} attempt(s) without a successful run"
@@ -197,15 +199,15 @@ class Debugger:
 
     def result(self, root_id: int, *, reason: str = "", command: str | None = None) -> DebugResult:
         node = self.current(root_id)
-        fixed = not node["is_buggy"] and node["parent_id"] is not None
-        if not node["is_buggy"]:
-            if node["parent_id"] is None:
+        fixed = not node.is_buggy and node.parent_id is not None
+        if not node.is_buggy:
+            if node.parent_id is None:
                 reason = reason or "the notebook ran successfully; nothing to fix"
             else:
-                reason = f"fixed by {node['source']} at depth {node['depth']}: {node['explanation']}"
+                reason = f"fixed by {node.source} at depth {node.depth}: {node.explanation}"
         attempts = [_summary(a) for a in self.attempts(root_id)]
-        return DebugResult(fixed=fixed, attempts=attempts, final_status=node["outcome"] or "unknown",
-                           final_notebook=node["notebook"], metrics=node["data"].get("metrics") or {},
+        return DebugResult(fixed=fixed, attempts=attempts, final_status=node.outcome or "unknown",
+                           final_notebook=node.notebook, metrics=node.data.metrics or {},
                            reason=reason or "stopped", root_id=root_id, command=command)
 
     # -- helpers --------------------------------------------------------------------------------------
@@ -221,27 +223,27 @@ class Debugger:
     def _record_outcome(self, attempt_id: int, notebook: Path, parameters: dict, outcome: RunOutcome,
                         extra: dict | None = None) -> None:
         report = self.workbench.report(outcome, notebook, parameters) if outcome.status != "succeeded" else None
-        data = {**self.store.get_attempt(attempt_id)["data"], **(extra or {}), "parameters": parameters,
-                "metrics": outcome.metrics, "seconds": outcome.seconds, "output_notebook": outcome.output_notebook,
-                "report": report.model_dump() if report else None}
+        data = _merged(self.store.get_attempt(attempt_id).data, **(extra or {}), parameters=parameters,
+                       metrics=outcome.metrics, seconds=outcome.seconds, output_notebook=outcome.output_notebook,
+                       report=report.model_dump() if report else None)
         self.store.update_attempt(attempt_id, run_id=outcome.run_id or None, is_buggy=int(report is not None),
                                   outcome=outcome.status, data=data)
 
-    def _root(self, root_id: int) -> dict:
-        return self.store.get_attempt(root_id)["data"]
+    def _root(self, root_id: int) -> AttemptData:
+        return self.store.get_attempt(root_id).data
 
     def _set_root(self, root_id: int, **values) -> None:
-        self.store.update_attempt(root_id, data={**self._root(root_id), **values})
+        self.store.update_attempt(root_id, data=_merged(self._root(root_id), **values))
 
-    def _children(self, root_id: int, node_id: int) -> list[dict]:
-        return [a for a in self.attempts(root_id) if a["parent_id"] == node_id]
+    def _children(self, root_id: int, node_id: int) -> list[Attempt]:
+        return [a for a in self.attempts(root_id) if a.parent_id == node_id]
 
-    def _roots(self, root_id: int, node: dict) -> list[Path]:
+    def _roots(self, root_id: int, node: Attempt) -> list[Path]:
         """Folders a relative path in the notebook may mean: the run's working folder, the prototype's."""
         roots = []
-        if node["data"].get("output_notebook"):
-            roots.append(Path(node["data"]["output_notebook"]).parent)
-        origin = self._root(root_id).get("origin")
+        if node.data.output_notebook:
+            roots.append(Path(node.data.output_notebook).parent)
+        origin = self._root(root_id).origin
         if origin:
             roots.append(Path(origin).parent)
         return roots
@@ -249,21 +251,21 @@ class Debugger:
     def _proposal(self, root_id, node, source, action, explanation, cell_index, new_source, new_params,
                   old_params) -> Proposal:
         if action == "patch":
-            diff = self.workbench.cell_diff(node["notebook"], cell_index, new_source)
+            diff = self.workbench.cell_diff(node.notebook, cell_index, new_source)
         else:
             diff = self.workbench.parameters_diff(old_params, new_params or {})
-        return Proposal(root_id=root_id, parent_id=node["id"], source=source, action=action,
+        return Proposal(root_id=root_id, parent_id=node.id, source=source, action=action,
                         explanation=explanation, cell_index=cell_index, new_source=new_source,
                         parameters=new_params, diff=diff)
 
     def _feedback_texts(self, root_id: int) -> list[str]:
-        ids = {a["id"] for a in self.attempts(root_id)}
+        ids = {a.id for a in self.attempts(root_id)}
         rows = self.store.list_feedback(self.plan_id)
-        return [r["text"] for r in rows if r["attempt_id"] in ids or (self.plan_id is not None
-                                                                       and r["attempt_id"] is None)][-8:]
+        return [r.text for r in rows if r.attempt_id in ids or (self.plan_id is not None
+                                                                 and r.attempt_id is None)][-8:]
 
-    def _ask_model(self, root_id: int, node: dict, report: ErrorReport, rejected: list[dict]):
-        cells = self.workbench.code_cells(node["notebook"])
+    def _ask_model(self, root_id: int, node: Attempt, report: ErrorReport, rejected: list[Attempt]):
+        cells = self.workbench.code_cells(node.notebook)
         schema = patch_model([i for i, _ in cells])
         others, used = [], 0
         for i, src in cells:  # the cells before the failing one explain its names; keep within budget
@@ -271,13 +273,13 @@ class Debugger:
                 continue
             others.append({"index": i, "source": src})
             used += len(src)
-        by_id = {a["id"]: a for a in self.attempts(root_id)}
+        by_id = {a.id: a for a in self.attempts(root_id)}
         path, cursor = [], node
-        while cursor and cursor["parent_id"] is not None:  # the fixes that led to this version
+        while cursor and cursor.parent_id is not None:  # the fixes that led to this version
             path.insert(0, cursor)
-            cursor = by_id.get(cursor["parent_id"])
-        tried = [f"{a['source']}: {a['explanation']} (applied; the run then {a['outcome']})" for a in path]
-        tried += [f"{a['source']}: {a['explanation']} (rejected by the researcher)" for a in rejected]
+            cursor = by_id.get(cursor.parent_id)
+        tried = [f"{a.source}: {a.explanation} (applied; the run then {a.outcome})" for a in path]
+        tried += [f"{a.source}: {a.explanation} (rejected by the researcher)" for a in rejected]
         messages = [
             {"role": "system", "content": prompts.render("experiment/system")},
             # One worked example as a finished exchange: small models copy an inline example's code.
@@ -289,17 +291,21 @@ class Debugger:
                 code_cells=[i for i, _ in cells])},
         ]
         patch = self.llm.structured(messages, schema)
-        if patch.new_source.rstrip() == self.workbench.cell_source(node["notebook"], patch.cell_index).rstrip():
+        if patch.new_source.rstrip() == self.workbench.cell_source(node.notebook, patch.cell_index).rstrip():
             raise DebugStop("the model proposed no change to the cell; it cannot fix this failure")
         return patch
 
 
-def _summary(a: dict) -> dict:
+def _merged(data: AttemptData, **values) -> AttemptData:
+    """``data`` with ``values`` set (validated, so dicts become their payload models)."""
+    return AttemptData.model_validate({**data.stored(), **values})
+
+
+def _summary(a: Attempt) -> dict:
     """One attempt as the CLI prints it and the page draws it."""
-    report = a["data"].get("report") or {}
-    return {"id": a["id"], "parent_id": a["parent_id"], "depth": a["depth"], "source": a["source"],
-            "approved": None if a["approved"] is None else bool(a["approved"]), "is_buggy": None if a["is_buggy"]
-            is None else bool(a["is_buggy"]), "outcome": a["outcome"], "run_id": a["run_id"],
-            "notebook": a["notebook"], "explanation": a["explanation"], "diff": a["diff"],
-            "error": f"{report.get('ename')}: {report.get('evalue')}" if report.get("ename") else None,
-            "seconds": a["data"].get("seconds")}
+    report = a.data.report
+    return {"id": a.id, "parent_id": a.parent_id, "depth": a.depth, "source": a.source, "approved": a.approved,
+            "is_buggy": a.is_buggy, "outcome": a.outcome, "run_id": a.run_id, "notebook": a.notebook,
+            "explanation": a.explanation, "diff": a.diff,
+            "error": f"{report.ename}: {report.evalue}" if report and report.ename else None,
+            "seconds": a.data.seconds}

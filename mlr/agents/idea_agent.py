@@ -35,6 +35,7 @@ from mlr.agents.idea_schemas import (
 )
 from mlr.config import Settings
 from mlr.protocols import LLM, Embedder, Passage, Retriever
+from mlr.store.records import RelatedItem
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,12 @@ class RelatedWork:
                 + [o.model_dump() for o in self.online])
 
     @classmethod
-    def from_records(cls, records: list[dict]) -> RelatedWork:
-        passages = [Passage(**{k: v for k, v in r.items() if k != "source"})
-                    for r in records if r.get("source", "library") == "library"]
-        online = [OnlinePaper(**r) for r in records if r.get("source", "library") != "library"]
+    def from_records(cls, records: list) -> RelatedWork:
+        """Back from the stored list: ``RelatedItem`` records (``Problem.related``) or the dicts of ``records()``."""
+        items = [RelatedItem.model_validate(r) for r in records]
+        passages = [Passage.model_validate(r.model_dump(exclude_unset=True, exclude={"source"}))
+                    for r in items if r.source == "library"]
+        online = [OnlinePaper.model_validate(r.model_dump(exclude_unset=True)) for r in items if r.source != "library"]
         return cls(passages, online)
 
 

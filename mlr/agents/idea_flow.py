@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from mlr.agents.idea_agent import IdeaAgent, IdeaError, RelatedWork
 from mlr.agents.idea_schemas import ExperimentPlan, Hypothesis, ResearchProblem
 from mlr.store import Store
+from mlr.store.records import Problem
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ class IdeaRecorder:
         paper = self.store.get_paper(paper_id)
         if paper is None:
             raise IdeaError(f"There is no paper {paper_id} in the library.")
-        problem = self.agent.extract_problem(paper_id, title=paper.get("title") or paper["file_name"],
-                                             on_token=on_token)
+        problem = self.agent.extract_problem(paper_id, title=paper.name, on_token=on_token)
         return self.store.add_problem(paper_id, problem.model_dump(), generated_by=self.generated_by)
 
     def save_problem(self, problem_id: int, data: dict) -> ResearchProblem:
@@ -56,16 +56,16 @@ class IdeaRecorder:
 
     def related(self, problem_id: int) -> RelatedWork:
         row = self._problem_row(problem_id)
-        related = self.agent.related_work(ResearchProblem.model_validate(row["data"]), row["paper_id"])
+        related = self.agent.related_work(ResearchProblem.model_validate(row.data.stored()), row.paper_id)
         self.store.update_problem(problem_id, related=related.records())
         return related
 
     def hypotheses(self, problem_id: int, n: int | None = None, on_token=None,
                    progress: Progress | None = None) -> list[int]:
         row = self._problem_row(problem_id)
-        problem = ResearchProblem.model_validate(row["data"])
-        related = RelatedWork.from_records(row["related"]).passages
-        existing = [h["data"]["method"] for h in self.store.hypotheses_for_problem(problem_id)]
+        problem = ResearchProblem.model_validate(row.data.stored())
+        related = RelatedWork.from_records(row.related).passages
+        existing = [h.data.method for h in self.store.hypotheses_for_problem(problem_id)]
         ids: list[int] = []
 
         def keep(h: Hypothesis) -> None:
@@ -82,13 +82,13 @@ class IdeaRecorder:
         existing = self.store.plan_for_hypothesis(hypothesis_id)
         if existing is None:
             return self.store.add_plan(hypothesis_id, plan, generated_by=self.generated_by)
-        self.save_plan(existing["id"], plan, note="regenerated")
-        return existing["id"]
+        self.save_plan(existing.id, plan, note="regenerated")
+        return existing.id
 
     def review(self, hypothesis_id: int, on_token=None) -> dict:
         hypothesis, problem = self._hypothesis(hypothesis_id)
         plan_row = self.store.plan_for_hypothesis(hypothesis_id)
-        plan = ExperimentPlan.model_validate(plan_row["data"]) if plan_row else None
+        plan = ExperimentPlan.model_validate(plan_row.data.stored()) if plan_row else None
         review = self.agent.review(hypothesis, problem, plan, on_token=on_token).model_dump()
         self.store.set_review(hypothesis_id, review)
         return review
@@ -116,7 +116,7 @@ class IdeaRecorder:
         return export_problem(self.store, problem_id)
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _problem_row(self, problem_id: int) -> dict:
+    def _problem_row(self, problem_id: int) -> Problem:
         row = self.store.get_problem(problem_id)
         if row is None:
             raise IdeaError(f"There is no research problem {problem_id}.")
@@ -126,8 +126,8 @@ class IdeaRecorder:
         row = self.store.get_hypothesis(hypothesis_id)
         if row is None:
             raise IdeaError(f"There is no hypothesis {hypothesis_id}.")
-        problem = ResearchProblem.model_validate(self._problem_row(row["problem_id"])["data"])
-        return Hypothesis.model_validate(row["data"]), problem
+        problem = ResearchProblem.model_validate(self._problem_row(row.problem_id).data.stored())
+        return Hypothesis.model_validate(row.data.stored()), problem
 
 
 def _check_chunks(store: Store, chunk_ids) -> None:
@@ -151,14 +151,14 @@ def save_hypothesis(store: Store, hypothesis_id: int, data: dict, note: str = "e
     hypothesis = check_edit(Hypothesis, data)
     _check_chunks(store, [c.chunk_id for c in hypothesis.citations])
     for c in hypothesis.citations:
-        owner = store.get_chunk(c.chunk_id)["paper_id"]
+        owner = store.get_chunk(c.chunk_id).paper_id
         if owner != c.paper_id:
             raise IdeaError(f"Not saved: chunk {c.chunk_id} belongs to paper {owner}, not {c.paper_id}.")
     row = store.get_hypothesis(hypothesis_id)
     if row is None:
         raise IdeaError(f"There is no hypothesis {hypothesis_id}.")
-    if row["data"] == hypothesis.model_dump():
-        return int(row["version"])
+    if row.data.stored() == hypothesis.model_dump(mode="json"):
+        return row.version
     return store.save_hypothesis(hypothesis_id, hypothesis.model_dump(), note=note)
 
 
@@ -169,20 +169,20 @@ def save_plan(store: Store, plan_id: int, data: dict, note: str = "edited") -> i
     row = store.get_plan(plan_id)
     if row is None:
         raise IdeaError(f"There is no plan {plan_id}.")
-    if row["data"] == plan.model_dump():
-        return int(row["version"])  # nothing changed: no empty version in the history
+    if row.data.stored() == plan.model_dump(mode="json"):
+        return row.version  # nothing changed: no empty version in the history
     version = store.save_plan(plan_id, plan.model_dump(), note=note)
-    if row["status"] == "accepted":
+    if row.status == "accepted":
         store.set_plan_status(plan_id, "draft")
     return version
 
 
 def restore_plan(store: Store, plan_id: int, version: int) -> int:
     """Make an earlier plan version current (as a new version); an accepted plan goes back to draft."""
-    old = next((v for v in store.plan_versions(plan_id) if v["version"] == version), None)
+    old = next((v for v in store.plan_versions(plan_id) if v.version == version), None)
     if old is None:
         raise IdeaError(f"Plan {plan_id} has no version {version}.")
-    return save_plan(store, plan_id, old["data"], note=f"restored v{version}")
+    return save_plan(store, plan_id, old.data.stored(), note=f"restored v{version}")
 
 
 def export_problem(store: Store, problem_id: int) -> dict:
@@ -192,6 +192,7 @@ def export_problem(store: Store, problem_id: int) -> dict:
         raise IdeaError(f"There is no research problem {problem_id}.")
     hypotheses = []
     for h in store.hypotheses_for_problem(problem_id):
-        plan = store.plan_for_hypothesis(h["id"])
-        hypotheses.append({"id": h["id"], **h["data"], "plan": plan["data"] if plan else None, "review": h["review"]})
-    return {"problem": row["data"], "related": row["related"], "hypotheses": hypotheses}
+        plan = store.plan_for_hypothesis(h.id)
+        hypotheses.append({"id": h.id, **h.data.stored(), "plan": plan.data.stored() if plan else None,
+                           "review": h.review.stored() if h.review else None})
+    return {"problem": row.data.stored(), "related": [r.stored() for r in row.related], "hypotheses": hypotheses}

@@ -84,9 +84,8 @@ def list_papers(args, settings) -> int:
 
     settings.ensure_dirs()
     papers = Store(settings.db_path).list_papers()
-    rows = [{"id": p["id"], "title": p["title"], "file_name": p["file_name"], "pages": p["pages"],
-             "chunks": p["chunks"], "authors": p["authors"], "year": p["year"], "sections": p["sections"],
-             "added_at": p["added_at"]} for p in papers]
+    rows = [{"id": p.id, "title": p.title, "file_name": p.file_name, "pages": p.pages, "chunks": p.chunks,
+             "authors": p.authors, "year": p.year, "sections": p.sections, "added_at": p.added_at} for p in papers]
     if args.json:
         emit_json(rows)
     elif not rows:

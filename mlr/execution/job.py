@@ -25,6 +25,7 @@ from mlr.execution.child import OUTPUT_LOG, PROGRESS_FILE, RESULT_FILE, write_js
 from mlr.execution.errors import MetricsError
 from mlr.execution.metrics import read_metrics
 from mlr.store import Store
+from mlr.store.records import Run
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,9 @@ def pick_gpu(gpus: list[dict], held: list[int | None]) -> int | None:
 class RunJob:
     """Executes the claimed run ``run`` (a record with status 'running') to its end."""
 
-    def __init__(self, settings: Settings, store: Store, run: dict, cancel_event: threading.Event):
+    def __init__(self, settings: Settings, store: Store, run: Run, cancel_event: threading.Event):
         self.settings, self.store, self.run, self.cancel_event = settings, store, run, cancel_event
-        self.run_id = int(run["id"])
+        self.run_id = run.id
         self.run_dir = settings.runs_dir / f"run-{self.run_id:05d}"
         self.output = self.run_dir / "output.ipynb"
 
@@ -94,13 +95,13 @@ class RunJob:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         gpus = system.gpus()
         unloaded = unload_llm_if_gpu(self.settings, gpus)
-        spec = {"notebook": self.run["notebook"], "output": str(self.output), "parameters": self.run["parameters"],
+        spec = {"notebook": self.run.notebook, "output": str(self.output), "parameters": self.run.parameters,
                 "kernel_name": self.settings.kernel_name, "cell_timeout_s": self.settings.cell_timeout_s,
                 "parent_pid": os.getpid()}
         spec_path = self.run_dir / "spec.json"
         write_json_atomic(spec_path, spec)
         env = {**os.environ, "MLR_RUN_ID": str(self.run_id), "MLR_RUN_DIR": str(self.run_dir),
-               "MLR_NOTEBOOK_DIR": str(Path(self.run["notebook"]).resolve().parent), "PYTHONUNBUFFERED": "1"}
+               "MLR_NOTEBOOK_DIR": str(Path(self.run.notebook).resolve().parent), "PYTHONUNBUFFERED": "1"}
         extra: dict = {"llm_unloaded": unloaded}
         with _gpu_lock:
             gpu = self._assign_gpu(gpus)
@@ -122,13 +123,12 @@ class RunJob:
         """With several runs at once on several GPUs, give this run a GPU no other running run holds."""
         if len(gpus) < 2 or self.settings.max_parallel_runs < 2:
             return None  # one run at a time: it may use every GPU
-        held = [(r.get("progress") or {}).get("gpu_index") for r in self.store.list_runs(status=("running",))
-                if r["id"] != self.run_id]
+        held = [r.progress.gpu_index for r in self.store.list_runs(status=("running",)) if r.id != self.run_id]
         return pick_gpu(gpus, held)
 
     # -- watching ---------------------------------------------------------------------------------
     def _watch(self, proc: subprocess.Popen, started: float, extra: dict) -> tuple[str | None, int, dict]:
-        timeout = self.run.get("timeout_s") or self.settings.run_timeout_s
+        timeout = self.run.timeout_s or self.settings.run_timeout_s
         seen: dict[int, object] = {}
         groups: set[int] = set()
         stop_reason, stop_at, last_write, last_scan, progress = None, 0.0, 0.0, 0.0, {}
@@ -160,7 +160,8 @@ class RunJob:
                 last_write = now
                 progress = self._progress(proc.pid, now - started, extra)
                 self.store.set_progress(self.run_id, progress)
-                if stop_reason is None and (self.store.get_run(self.run_id) or {}).get("cancel_requested"):
+                current = self.store.get_run(self.run_id)
+                if stop_reason is None and current is not None and current.cancel_requested:
                     self.cancel_event.set()  # asked from another process or tab: acted on at the next tick
         # Whatever the notebook left behind (a daemon, a worker that outlived the kernel) goes too.
         leftovers = procs.kill_tree(proc.pid, list(seen.values()), groups, wait_s=2.0)
@@ -191,7 +192,7 @@ class RunJob:
             status = "cancelled"
         elif stop_reason == "timed_out":
             status = "timed_out"
-            limit = self.run.get("timeout_s") or self.settings.run_timeout_s
+            limit = self.run.timeout_s or self.settings.run_timeout_s
             error = {"ename": "RunTimeout", "evalue": f"the run exceeded its time limit of {limit:g} s and was "
                      "stopped", "traceback": "", "cell_index": child_progress.get("cell_index")}
         elif result is None:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlr.execution.errors import MetricsError
+from mlr.store.records import PlanData
 
 METRICS_FILE = "metrics.json"
 MAX_METRICS_BYTES = 5 * 2**20
@@ -75,7 +76,7 @@ class Comparison(BaseModel):
 
 
 def _metrics_of(value: Any) -> Mapping[str, Any]:
-    # A RunOutcome, a run record (dict with "metrics") or a plain metrics mapping.
+    # A RunOutcome, a run record (``Run``, or a dict with "metrics") or a plain metrics mapping.
     if hasattr(value, "metrics"):
         value = value.metrics
     elif isinstance(value, Mapping) and isinstance(value.get("metrics"), Mapping) and "status" in value:
@@ -110,7 +111,7 @@ class MetricChoice(BaseModel):
     note: str = ""
 
 
-def choose_metric(plan_data: Mapping[str, Any] | None, declared: str | None, declared_higher: bool | None,
+def choose_metric(plan_data: PlanData | Mapping[str, Any] | None, declared: str | None, declared_higher: bool | None,
                   reported: set[str] = frozenset()) -> MetricChoice:
     """The plan's primary metric when the prototype reports it, else the prototype's own.
 
@@ -119,9 +120,9 @@ def choose_metric(plan_data: Mapping[str, Any] | None, declared: str | None, dec
     The prototype's metadata is authoritative for what it writes and in which direction it is better.
     ``reported`` holds metric names seen in finished runs of this prototype.
     """
-    data = plan_data or {}
-    wanted = str(data.get("primary_metric") or "").strip()
-    plan_higher = data.get("higher_is_better")
+    data = PlanData.model_validate(plan_data or {})
+    wanted = data.primary_metric.strip()
+    plan_higher = data.higher_is_better
     known = {name.lower(): name for name in ({declared} if declared else set()) | set(reported)}
     if wanted and wanted.lower() in known:
         name = known[wanted.lower()]

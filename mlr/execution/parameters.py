@@ -20,6 +20,7 @@ import nbformat
 from pydantic import BaseModel
 
 from mlr.execution.errors import NotebookContractError
+from mlr.store.records import PlanData
 
 log = logging.getLogger(__name__)
 
@@ -216,24 +217,22 @@ def coerce(params: list[Parameter], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def values_from_plan(plan_data: dict | None, params: list[Parameter]) -> dict[str, Any]:
+def values_from_plan(plan_data: PlanData | dict | None, params: list[Parameter]) -> dict[str, Any]:
     """The variant values a plan gives for the notebook's parameters (the first value it lists).
 
     Plans store ``parameters`` as ``[{"name", "values": [...], "description"}]`` (IdeaAgent) or as a
     plain ``{name: value}`` mapping; names that are not notebook parameters are ignored, values that
     do not fit the parameter's type are skipped (the form then shows the default).
     """
-    raw = (plan_data or {}).get("parameters") or []
+    raw = PlanData.model_validate(plan_data or {}).parameters
     pairs: dict[str, Any] = {}
     if isinstance(raw, dict):
         pairs = dict(raw)
     else:
         for item in raw:
-            if isinstance(item, dict) and item.get("name"):
-                values = item.get("values", item.get("value"))
-                value = values[0] if isinstance(values, list) and values else values
-                if value is not None:
-                    pairs[str(item["name"])] = value
+            values = item.values or [getattr(item, "value", None)]  # a single "value" (hand-written plans)
+            if item.name and values[0] is not None:
+                pairs[item.name] = values[0]
     known = {p.name: p for p in params}
     out = {}
     for name, value in pairs.items():

@@ -25,6 +25,7 @@ from mlr.execution.errors import NotebookContractError, UnknownRunError
 from mlr.execution.job import RunJob
 from mlr.protocols import RunError, RunOutcome
 from mlr.store import FINAL, Store
+from mlr.store.records import Run, RunErrorData
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,15 @@ RECOVER_EVERY_S = 15.0
 WAIT_POLL_S = 0.2
 
 
-def outcome_of(run: dict) -> RunOutcome:
-    err = run.get("error")
+def outcome_of(run: Run) -> RunOutcome:
+    err = run.error
     error = None
     if err:
-        error = RunError(cell_index=err.get("cell_index"), ename=str(err.get("ename") or "Error"),
-                         evalue=str(err.get("evalue") or ""), traceback=str(err.get("traceback") or ""))
-    return RunOutcome(run_id=run["id"], status=run["status"], metrics=run.get("metrics") or {}, error=error,
-                      output_notebook=run.get("output_notebook") if run["status"] in FINAL else None,
-                      seconds=float(run.get("seconds") or 0.0))
+        error = RunError(cell_index=err.cell_index, ename=err.ename or "Error", evalue=err.evalue,
+                         traceback=err.traceback)
+    return RunOutcome(run_id=run.id, status=run.status, metrics=run.metrics or {}, error=error,
+                      output_notebook=run.output_notebook if run.status in FINAL else None,
+                      seconds=float(run.seconds or 0.0))
 
 
 class NotebookRunner:
@@ -93,21 +94,20 @@ class NotebookRunner:
         """Mark 'interrupted' every running run whose owning process is gone; returns their ids."""
         out = []
         for run in self.store.list_runs(status=("running",), limit=100000):
-            if run.get("owner") == self.identity:
-                if run["id"] in self._jobs:
+            if run.owner == self.identity:
+                if run.id in self._jobs:
                     continue
-            elif procs.identity_alive(run.get("owner")) is not False:
+            elif procs.identity_alive(run.owner) is not False:
                 continue  # a live process (or another host) owns it
-            if run.get("pid") and procs.identity_alive(run.get("pid_identity")):
-                procs.kill_tree(int(run["pid"]))  # an orphaned notebook: nobody would ever read its result
-            error = {"ename": "Interrupted", "evalue": "the app stopped while this run was running; its "
-                     "partial output notebook is kept. Run it again.", "traceback": "", "cell_index":
-                     (run.get("progress") or {}).get("cell_index")}
-            out_nb = run.get("output_notebook")
-            if self.store.finish_run(run["id"], "interrupted", error=error,
+            if run.pid and procs.identity_alive(run.pid_identity):
+                procs.kill_tree(run.pid)  # an orphaned notebook: nobody would ever read its result
+            error = RunErrorData(ename="Interrupted", evalue="the app stopped while this run was running; its "
+                                 "partial output notebook is kept. Run it again.", cell_index=run.progress.cell_index)
+            out_nb = run.output_notebook
+            if self.store.finish_run(run.id, "interrupted", error=error,
                                      output_notebook=out_nb if out_nb and Path(out_nb).is_file() else None):
-                log.warning("run %s was running when its process died: marked interrupted", run["id"])
-                out.append(run["id"])
+                log.warning("run %s was running when its process died: marked interrupted", run.id)
+                out.append(run.id)
         return out
 
     # -- the Runner protocol ----------------------------------------------------------------------
@@ -145,11 +145,11 @@ class NotebookRunner:
             run = self.store.get_run(run_id)
             if run is None:
                 raise UnknownRunError(f"no run {run_id} in the record")
-            if run["status"] in FINAL:
+            if run.status in FINAL:
                 return outcome_of(run)
             left = WAIT_POLL_S if deadline is None else min(WAIT_POLL_S, deadline - time.monotonic())
             if left <= 0:
-                raise TimeoutError(f"run {run_id} is still {run['status']} after {timeout:g} s")
+                raise TimeoutError(f"run {run_id} is still {run.status} after {timeout:g} s")
             if done is not None:
                 done.wait(left)
             else:
@@ -194,13 +194,13 @@ class NotebookRunner:
             self._wake.wait(IDLE_POLL_S)
             self._wake.clear()
 
-    def _claim(self) -> dict | None:
+    def _claim(self) -> Run | None:
         with self._lock:
             only = None if self.adopt_queue else tuple(i for i in self._own if i not in self._jobs)
         return self.store.claim_next_run(max(1, self.settings.max_parallel_runs), owner=self.identity, only_ids=only)
 
-    def _launch(self, run: dict) -> None:
-        run_id = int(run["id"])
+    def _launch(self, run: Run) -> None:
+        run_id = run.id
         with self._lock:
             cancel = self._cancel.setdefault(run_id, threading.Event())
             self._done.setdefault(run_id, threading.Event())
@@ -209,14 +209,14 @@ class NotebookRunner:
             self._jobs[run_id] = thread
         thread.start()
 
-    def _execute(self, run: dict, cancel: threading.Event) -> None:
-        run_id = int(run["id"])
+    def _execute(self, run: Run, cancel: threading.Event) -> None:
+        run_id = run.id
         try:
             RunJob(self.settings, self.store, run, cancel).execute()
         except Exception as exc:  # boundary: the run must end in the record whatever happened here
             log.exception("run %s: the runner failed", run_id)
-            self.store.finish_run(run_id, "failed", error={"ename": "RunnerError", "evalue": f"the runner "
-                                  f"failed before the notebook ended: {exc}", "traceback": "", "cell_index": None})
+            self.store.finish_run(run_id, "failed", error=RunErrorData(
+                ename="RunnerError", evalue=f"the runner failed before the notebook ended: {exc}"))
         finally:
             with self._lock:
                 self._jobs.pop(run_id, None)

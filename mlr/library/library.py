@@ -22,6 +22,7 @@ from mlr.library.retriever import LibraryRetriever
 from mlr.library.uploads import remove_copy, sanitise_name, store_copy
 from mlr.library.vector_index import VectorIndex
 from mlr.store import Store
+from mlr.store.records import Paper
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,14 @@ class Library:
         self.index.refresh()
         # Counts, not id sets: cheap on every page run. Orphan vectors were dropped on open, and
         # vectors of an add in flight elsewhere only make the index larger, never the rows.
-        rows = self.store.one("SELECT COUNT(*) AS n FROM chunks")["n"]
+        rows = self.store.count_chunks()
         missing = max(0, rows - self.index.ntotal)
         msg = (f"{missing} passages have no vector in the index (it was deleted or interrupted); rebuild it."
                if missing else "")
         return {"ok": not missing, "message": msg, "model": self.embedder.name, "vectors": self.index.ntotal}
 
     def list(self) -> list[PaperInfo]:
-        return [PaperInfo(**{k: p[k] for k in PaperInfo.model_fields}) for p in self.store.list_papers()]
+        return [_info(p) for p in self.store.list_papers()]
 
     # -- add ---------------------------------------------------------------------------------------
     def add_file(self, path: str | Path, file_name: str | None = None, progress=None) -> AddResult:
@@ -139,8 +140,7 @@ class Library:
             digest = content_hash(data)
             existing = self.store.paper_by_hash(digest)
             if existing:  # same bytes already in the library: no parsing, no embedding
-                return AddResult(file=str(path), status="duplicate", paper_id=existing["id"],
-                                 pages=existing["pages"], chunks=existing["chunks"])
+                return _duplicate(str(path), existing)
             if progress:
                 progress("parse", STAGES["parse"])
             prepared = Prepared(str(path), sanitise_name(file_name or Path(path).name), data, digest)
@@ -159,8 +159,7 @@ class Library:
             self.index.refresh()
             existing = self.store.paper_by_hash(p.content_hash)
             if existing:  # another session added the same bytes while we were embedding
-                return AddResult(file=p.source, status="duplicate", paper_id=existing["id"],
-                                 pages=existing["pages"], chunks=existing["chunks"])
+                return _duplicate(p.source, existing)
             dest = store_copy(p.data, self.settings.uploads_dir, p.content_hash, p.file_name)
             ids = self.index.add(vectors)
             self.index.save()
@@ -195,13 +194,13 @@ class Library:
                 raise PaperNotFound(f"There is no paper with id {paper_id} in the library.")
             # Rows first, vectors second: a kill in between leaves only orphan vectors (dropped on load).
             with self.store.write() as conn:
-                vector_ids = self.store.delete_paper(conn, paper["id"])
+                vector_ids = self.store.delete_paper(conn, paper.id)
             if self.mismatch is None:
                 self.index.refresh()
                 self.index.remove(vector_ids)
                 self.index.save()
-            remove_copy(paper["path"], self.settings.uploads_dir)
-        return PaperInfo(**{k: paper[k] for k in PaperInfo.model_fields})
+            remove_copy(paper.path, self.settings.uploads_dir)
+        return _info(paper)
 
     def rebuild(self, progress=None) -> list[AddResult]:
         """Re-chunk and re-embed every paper from its stored copy with the current embedding model."""
@@ -217,18 +216,26 @@ class Library:
             for i, paper in enumerate(papers):
                 if progress:
                     progress(i, "parse", 0.0)
-                results.append(self._guard(paper["file_name"], self._rebuild_one, paper))
+                results.append(self._guard(paper.file_name, self._rebuild_one, paper))
                 if progress:
                     progress(i, "done", 1.0)
         return results
 
-    def _rebuild_one(self, paper: dict) -> AddResult:
-        data = read_file(paper["path"], max_mb=self.settings.max_upload_mb)
-        p = parse(Prepared(paper["path"], paper["file_name"], data, paper["content_hash"]), self.embedder,
+    def _rebuild_one(self, paper: Paper) -> AddResult:
+        data = read_file(paper.path, max_mb=self.settings.max_upload_mb)
+        p = parse(Prepared(paper.path, paper.file_name, data, paper.content_hash), self.embedder,
                   max_mb=self.settings.max_upload_mb, max_pages=self.settings.max_pdf_pages)
         ids = self.index.add(self.embedder.embed([c.text for c in p.chunks]))
         self.index.save()
         with self.store.write() as conn:
-            self.store.replace_chunks(conn, paper["id"], self._chunk_rows(p.content_hash, p.chunks, ids), p.sections)
-        return AddResult(file=paper["file_name"], status="added", paper_id=paper["id"], pages=len(p.pdf.pages),
+            self.store.replace_chunks(conn, paper.id, self._chunk_rows(p.content_hash, p.chunks, ids), p.sections)
+        return AddResult(file=paper.file_name, status="added", paper_id=paper.id, pages=len(p.pdf.pages),
                          chunks=len(ids))
+
+
+def _info(paper: Paper) -> PaperInfo:
+    return PaperInfo(**paper.model_dump(include=set(PaperInfo.model_fields)))
+
+
+def _duplicate(file: str, existing: Paper) -> AddResult:
+    return AddResult(file=file, status="duplicate", paper_id=existing.id, pages=existing.pages, chunks=existing.chunks)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from mlr.protocols import Passage
+from mlr.store.records import Chunk
 
 # Extra hits fetched beyond k: vectors another process wrote but whose rows are not committed yet
 # are skipped, and the caller still gets k passages.
 SLACK = 8
 
 
-def passage(row: dict, score: float = 0.0) -> Passage:
-    return Passage(chunk_id=row["id"], paper_id=row["paper_id"], file_name=row["file_name"],
-                   title=row["title"] or row["file_name"], section=row["section"], page=row["page"],
-                   score=round(float(score), 4), text=row["text"])
+def passage(chunk: Chunk, score: float = 0.0) -> Passage:
+    return Passage(chunk_id=chunk.id, paper_id=chunk.paper_id, file_name=chunk.file_name,
+                   title=chunk.title or chunk.file_name, section=chunk.section, page=chunk.page,
+                   score=round(float(score), 4), text=chunk.text)
 
 
 class LibraryRetriever:

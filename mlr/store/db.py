@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from mlr.store.payloads import Lenient
 from mlr.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -29,12 +32,33 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _encode(value: Any) -> Any:
+    """Payload models (``mlr.store.payloads``) are stored with the fields they were given or read with (a
+    record read and written back keeps its shape); any other model whole; anything else as its text."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=isinstance(value, Lenient))
+    return str(value)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """JSON for a payload column: plain values, or payload models (``mlr.store.records``) at any depth."""
+    return json.dumps(value, ensure_ascii=False, default=_encode)
 
 
 def loads(raw: str | None, default: Any = None) -> Any:
     return default if raw is None else json.loads(raw)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def record(model: type[M], row: dict | None, **json_columns: Any) -> M | None:
+    """A row as ``model``; each of ``json_columns`` (name=default) is decoded from its JSON text first."""
+    if row is None:
+        return None
+    for name, default in json_columns.items():
+        row[name] = loads(row[name], default)
+    return model.model_validate(row)
 
 
 class StoreBase:
@@ -88,11 +112,11 @@ class StoreBase:
         return rows[0] if rows else None
 
     def _update(self, table: str, row_id: int, fields: dict) -> None:
-        """Set columns of one row (names come from code, never from input); dicts and lists become JSON."""
+        """Set columns of one row (names come from code, never from input); dicts, lists, models become JSON."""
         if not fields:
             return
         cols = ", ".join(f"{name} = ?" for name in fields)
-        values = [dumps(v) if isinstance(v, (dict, list)) else v for v in fields.values()]
+        values = [dumps(v) if isinstance(v, (dict, list, BaseModel)) else v for v in fields.values()]
         with self.write() as conn:
             conn.execute(f"UPDATE {table} SET {cols} WHERE id = ?", (*values, row_id))
 

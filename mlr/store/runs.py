@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from mlr.store.db import dumps, loads, now_iso
+from pydantic import BaseModel
+
+from mlr.store.db import dumps, now_iso, record
+from mlr.store.records import Attempt, AttemptData, Feedback, Run, RunErrorData, RunProgress
 
 ACTIVE = ("queued", "running")
 FINAL = ("succeeded", "failed", "timed_out", "cancelled", "interrupted")
 
 
-def _run(row: dict | None) -> dict | None:
-    if row is None:
-        return None
-    row["parameters"] = loads(row["parameters"], {})
-    row["progress"] = loads(row["progress"], {})
-    row["metrics"] = loads(row["metrics"])
-    row["error"] = loads(row["error"])
-    row["data"] = loads(row["data"], {})
-    return row
+def _run(row: dict | None) -> Run | None:
+    return record(Run, row, parameters={}, progress={}, metrics=None, error=None, data={})
+
+
+def _attempt(row: dict | None) -> Attempt | None:
+    return record(Attempt, row, data={})
 
 
 class RunRecords:
     def add_run(self, notebook: str, parameters: dict, *, kind: str = "adhoc", plan_id: int | None = None,
-                data: dict | None = None, timeout_s: float | None = None) -> int:
+                data: BaseModel | dict | None = None, timeout_s: float | None = None) -> int:
         with self.write() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (plan_id, kind, notebook, parameters, status, queued_at, data, timeout_s)"
@@ -30,11 +30,11 @@ class RunRecords:
             )
             return int(cur.lastrowid)
 
-    def get_run(self, run_id: int) -> dict | None:
+    def get_run(self, run_id: int) -> Run | None:
         return _run(self.one("SELECT * FROM runs WHERE id = ?", (run_id,)))
 
     def list_runs(self, *, plan_id: int | None = None, status: tuple[str, ...] | None = None,
-                  limit: int = 200) -> list[dict]:
+                  limit: int = 200) -> list[Run]:
         sql, params = "SELECT * FROM runs WHERE 1 = 1", []
         if plan_id is not None:
             sql += " AND plan_id = ?"
@@ -47,11 +47,11 @@ class RunRecords:
         return [_run(r) for r in self.query(sql, tuple(params))]
 
     def update_run(self, run_id: int, **fields) -> None:
-        """Set columns of a run; dict/list values are stored as JSON."""
+        """Set columns of a run; dict, list and model values are stored as JSON."""
         self._update("runs", run_id, fields)
 
     def claim_next_run(self, max_running: int, *, owner: str | None = None,
-                       only_ids: tuple[int, ...] | None = None) -> dict | None:
+                       only_ids: tuple[int, ...] | None = None) -> Run | None:
         """Atomically move the oldest queued run to 'running' if a slot is free.
 
         ``owner`` names the claiming process (see ``mlr.execution.procs.process_identity``);
@@ -88,9 +88,9 @@ class RunRecords:
                 conn.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
             return row[0]
 
-    def finish_run(self, run_id: int, status: str, *, metrics: dict | None = None, error: dict | None = None,
-                   output_notebook: str | None = None, seconds: float | None = None,
-                   progress: dict | None = None) -> bool:
+    def finish_run(self, run_id: int, status: str, *, metrics: dict | None = None,
+                   error: RunErrorData | dict | None = None, output_notebook: str | None = None,
+                   seconds: float | None = None, progress: RunProgress | dict | None = None) -> bool:
         """Record a run's end once: only a run still queued or running changes (False otherwise)."""
         with self.write() as conn:
             cur = conn.execute(
@@ -101,7 +101,7 @@ class RunRecords:
                  output_notebook, seconds, now_iso(), dumps(progress) if progress is not None else None, run_id))
             return cur.rowcount == 1
 
-    def set_progress(self, run_id: int, progress: dict) -> None:
+    def set_progress(self, run_id: int, progress: RunProgress | dict) -> None:
         with self.write() as conn:
             conn.execute("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'",
                          (dumps(progress), run_id))
@@ -109,7 +109,7 @@ class RunRecords:
     # -- attempts ---------------------------------------------------------------------------------
     def add_attempt(self, *, notebook: str, source: str, plan_id: int | None = None, parent_id: int | None = None,
                     run_id: int | None = None, depth: int = 0, diff: str = "", explanation: str = "",
-                    approved: bool | None = None, data: dict | None = None) -> int:
+                    approved: bool | None = None, data: AttemptData | dict | None = None) -> int:
         with self.write() as conn:
             cur = conn.execute(
                 "INSERT INTO attempts (plan_id, parent_id, run_id, depth, source, notebook, diff, explanation,"
@@ -122,13 +122,10 @@ class RunRecords:
     def update_attempt(self, attempt_id: int, **fields) -> None:
         self._update("attempts", attempt_id, fields)
 
-    def get_attempt(self, attempt_id: int) -> dict | None:
-        row = self.one("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
-        if row:
-            row["data"] = loads(row["data"], {})
-        return row
+    def get_attempt(self, attempt_id: int) -> Attempt | None:
+        return _attempt(self.one("SELECT * FROM attempts WHERE id = ?", (attempt_id,)))
 
-    def list_attempts(self, plan_id: int | None = None, root_id: int | None = None) -> list[dict]:
+    def list_attempts(self, plan_id: int | None = None, root_id: int | None = None) -> list[Attempt]:
         if root_id is not None:
             rows = self.query(
                 "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT a.id FROM attempts a JOIN tree t"
@@ -136,9 +133,7 @@ class RunRecords:
                 (root_id,))
         else:
             rows = self.query("SELECT * FROM attempts WHERE plan_id IS ? ORDER BY id", (plan_id,))
-        for row in rows:
-            row["data"] = loads(row["data"], {})
-        return rows
+        return [_attempt(r) for r in rows]
 
     # -- feedback ---------------------------------------------------------------------------------
     def add_feedback(self, text: str, *, plan_id: int | None = None, attempt_id: int | None = None) -> int:
@@ -147,5 +142,6 @@ class RunRecords:
                                (plan_id, attempt_id, text, now_iso()))
             return int(cur.lastrowid)
 
-    def list_feedback(self, plan_id: int | None = None) -> list[dict]:
-        return self.query("SELECT * FROM feedback WHERE plan_id IS ? ORDER BY id", (plan_id,))
+    def list_feedback(self, plan_id: int | None = None) -> list[Feedback]:
+        rows = self.query("SELECT * FROM feedback WHERE plan_id IS ? ORDER BY id", (plan_id,))
+        return [Feedback.model_validate(r) for r in rows]

@@ -74,12 +74,12 @@ def test_baseline_and_variant_of_a_plan_to_completion(page, settings, store, pro
     next(b for b in at.button if b.label == "Run variant").click().run()
     assert not at.exception, at.exception
     runs = store.list_runs(plan_id=plan_id)
-    assert sorted(r["kind"] for r in runs) == ["baseline", "variant"]
-    seen_live = _poll_until(at, store, lambda: all(r["status"] == "succeeded"
+    assert sorted(r.kind for r in runs) == ["baseline", "variant"]
+    seen_live = _poll_until(at, store, lambda: all(r.status == "succeeded"
                                                   for r in store.list_runs(plan_id=plan_id)))
     assert seen_live  # the live panel showed the runs while they were queued/running
-    variant = next(r for r in store.list_runs(plan_id=plan_id) if r["kind"] == "variant")
-    assert variant["parameters"]["lr"] == 0.3 and variant["parameters"]["layers"] == [8, 4]
+    variant = next(r for r in store.list_runs(plan_id=plan_id) if r.kind == "variant")
+    assert variant.parameters["lr"] == 0.3 and variant.parameters["layers"] == [8, 4]
     assert not at.exception, at.exception
     texts = " ".join(m.value for m in at.success)
     assert "accuracy: 0.6 → 0.8 (+33.3%), clears the 10% bar" in texts
@@ -95,14 +95,14 @@ def test_ad_hoc_run_is_cancelled_from_the_page(page, settings, store, probe):
     _select_probe(at)
     at.text_input(key="exp-probe-mode").input("loop")
     next(b for b in at.button if b.label == "Run variant").click().run()
-    run_id = store.list_runs()[0]["id"]
+    run_id = store.list_runs()[0].id
     deadline = time.monotonic() + 60
-    while store.get_run(run_id)["progress"].get("cell_index") != 4:
+    while store.get_run(run_id).progress.cell_index != 4:
         assert time.monotonic() < deadline
         time.sleep(0.3)
     at.run()
     assert any("Run" in m.value and "running" in m.value for m in at.markdown)
     at.button(key=f"exp-cancel-{run_id}").click().run()
-    _poll_until(at, store, lambda: store.get_run(run_id)["status"] == "cancelled", 60)
-    assert any(r["status"] == "cancelled" for r in store.list_runs())
+    _poll_until(at, store, lambda: store.get_run(run_id).status == "cancelled", 60)
+    assert any(r.status == "cancelled" for r in store.list_runs())
     assert not at.exception, at.exception

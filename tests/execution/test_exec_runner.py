@@ -35,10 +35,10 @@ def test_success_with_metrics_parameters_of_each_type_and_progress(runner, probe
     assert (m["name"], m["use_bias"], m["layers"], m["extra"]) == ("variant", False, [1, 2, 3], {"seed": 7, "tag": "x"})
     assert Path(out.output_notebook).is_file()
     record = store.get_run(out.run_id)
-    assert record["kind"] == "variant" and record["parameters"] == params and record["timeout_s"] == 90
-    prog = record["progress"]
-    assert prog["phase"] == "finished" and prog["cells_total"] == 4 and prog["cells_done"] == 4
-    assert "epoch 2 lr=0.25" in Path(record["run_dir"], "output.log").read_text()
+    assert record.kind == "variant" and record.parameters == params and record.timeout_s == 90
+    prog = record.progress
+    assert prog.phase == "finished" and prog.cells_total == 4 and prog.cells_done == 4
+    assert "epoch 2 lr=0.25" in Path(record.run_dir, "output.log").read_text()
     injected = [c for c in notebook_cells(out.output_notebook) if c.injected]
     assert len(injected) == 1 and "lr = 0.25" in injected[0].source
 
@@ -66,9 +66,9 @@ def test_infinite_loop_is_stopped_by_the_whole_run_timeout(runner, probe, store)
     assert out.error.ename == "RunTimeout" and "12 s" in out.error.evalue and out.error.cell_index == 4
     assert Path(out.output_notebook).is_file()  # kept, with what ran before the stop
     assert _descendants() <= before
-    prog = store.get_run(out.run_id)["progress"]
-    assert prog["cpu_percent"] > 0 and prog["rss_mib"] > 0 and prog["gpus"] == []  # the busy kernel was seen
-    assert "looping" in prog["output_tail"]
+    prog = store.get_run(out.run_id).progress
+    assert prog.cpu_percent > 0 and prog.rss_mib > 0 and prog.gpus == []  # the busy kernel was seen
+    assert "looping" in prog.output_tail
 
 
 def test_per_cell_timeout(fast_settings, store, probe):
@@ -84,11 +84,11 @@ def test_per_cell_timeout(fast_settings, store, probe):
 def test_cancel_mid_run_leaves_no_process_behind(runner, probe, store, wait_for):
     before = _descendants()
     run_id = runner.submit(str(probe), {"mode": "spawn"})
-    run_dir = Path(wait_for(lambda: (store.get_run(run_id) or {}).get("run_dir"), 30))
+    run_dir = Path(wait_for(lambda: getattr(store.get_run(run_id), "run_dir", None), 30))
     pids = [int(p) for p in wait_for(lambda: (run_dir / "pids.txt").is_file()
                                      and (run_dir / "pids.txt").read_text().split(), 60)]
     assert all(psutil.pid_exists(p) for p in pids)  # kernel, a child, a child in its own session
-    live = wait_for(lambda: (store.get_run(run_id)["progress"].get("processes") or 0) >= 4, 10)
+    live = wait_for(lambda: store.get_run(run_id).progress.processes >= 4, 10)
     assert live
     assert runner.cancel(run_id) == "running"
     out = runner.wait(run_id, timeout=30)
@@ -104,7 +104,7 @@ def test_cancel_requested_from_another_process_is_honoured(runner, probe, store,
     from mlr.store import Store
 
     run_id = runner.submit(str(probe), {"mode": "loop"})
-    wait_for(lambda: store.get_run(run_id)["progress"].get("cell_index") == 4, 60)
+    wait_for(lambda: store.get_run(run_id).progress.cell_index == 4, 60)
     assert Store(settings.db_path).request_cancel(run_id) == "running"  # e.g. a second tab's process
     assert runner.wait(run_id, timeout=30).status == "cancelled"
 
@@ -129,8 +129,8 @@ def test_queue_runs_one_at_a_time_and_cancels_queued_runs(runner, probe, store):
     assert runner.cancel(third) == "cancelled"
     assert runner.wait(first).status == "succeeded" and runner.wait(second).status == "succeeded"
     a, b = store.get_run(first), store.get_run(second)
-    assert a["finished_at"] <= b["started_at"]
-    assert store.get_run(third)["status"] == "cancelled" and store.get_run(third)["started_at"] is None
+    assert a.finished_at <= b.started_at
+    assert store.get_run(third).status == "cancelled" and store.get_run(third).started_at is None
 
 
 def _dead_identity() -> str:
@@ -160,10 +160,10 @@ def test_restart_marks_dead_runs_interrupted_and_resumes_the_queue(fast_settings
             runner.stop()
         assert out.status == "succeeded" and out.metrics["accuracy"] == 0.9
         rec = store.get_run(dead)
-        assert rec["status"] == "interrupted" and rec["error"]["ename"] == "Interrupted"
-        assert rec["error"]["cell_index"] == 2
+        assert rec.status == "interrupted" and rec.error.ename == "Interrupted"
+        assert rec.error.cell_index == 2
         assert orphan.wait(timeout=5) is not None  # the orphaned notebook was killed
-        assert store.get_run(alive)["status"] == "running"
+        assert store.get_run(alive).status == "running"
     finally:
         for p in (orphan, other_owner):
             p.kill()
@@ -183,7 +183,7 @@ def test_missing_notebook_and_bad_parameters_are_refused_before_queueing(runner,
 def test_cancel_while_the_kernel_is_still_starting(runner, probe, store, wait_for):
     before = _descendants()
     run_id = runner.submit(str(probe), {"mode": "loop"})
-    run_dir = Path(wait_for(lambda: store.get_run(run_id)["run_dir"], 30))
+    run_dir = Path(wait_for(lambda: store.get_run(run_id).run_dir, 30))
     wait_for(lambda: (run_dir / "progress.json").is_file(), 30)  # the child is up; its kernel is starting
     runner.cancel(run_id)
     out = runner.wait(run_id, timeout=30)
@@ -203,10 +203,10 @@ def test_app_killed_mid_run_takes_its_notebook_down_and_the_run_is_interrupted(f
     proc = subprocess.Popen([sys.executable, "-c", app], cwd=REPO_ROOT)  # MLR_DATA_DIR comes from data_dir
     try:
         run = wait_for(lambda: next(iter(store.list_runs()), None), 30)
-        run_dir = Path(wait_for(lambda: store.get_run(run["id"])["run_dir"], 30))
+        run_dir = Path(wait_for(lambda: store.get_run(run.id).run_dir, 30))
         pids = [int(p) for p in wait_for(lambda: (run_dir / "pids.txt").is_file()
                                          and (run_dir / "pids.txt").read_text().split(), 60)]
-        pids.append(store.get_run(run["id"])["pid"])  # papermill's process
+        pids.append(store.get_run(run.id).pid)  # papermill's process
     finally:
         proc.kill()  # the app dies without any chance to clean up
         proc.wait()
@@ -214,5 +214,5 @@ def test_app_killed_mid_run_takes_its_notebook_down_and_the_run_is_interrupted(f
                                     for p in pids), 20)
     runner = NotebookRunner(fast_settings, store).start()  # the next app start
     runner.stop()
-    rec = store.get_run(run["id"])
-    assert rec["status"] == "interrupted" and rec["error"]["ename"] == "Interrupted"
+    rec = store.get_run(run.id)
+    assert rec.status == "interrupted" and rec.error.ename == "Interrupted"

@@ -39,7 +39,7 @@ def test_llm_patch_applied_on_approval_reruns_and_never_touches_the_original(bro
     root, child = result.attempts
     assert (root["is_buggy"], root["depth"], root["source"]) == (True, 0, "initial")
     assert (child["parent_id"], child["depth"], child["is_buggy"], child["approved"]) == (root["id"], 1, False, True)
-    assert store.get_run(child["run_id"])["status"] == "succeeded"
+    assert store.get_run(child["run_id"]).status == "succeeded"
     # The model saw the failing cell, the error and the schema restricted to the notebook's code cells.
     prompt = llm.prompts[0][-1]["content"]
     assert "AssertionError" in prompt and "accuracy = correct / len(preds) * 100" in prompt
@@ -99,21 +99,21 @@ def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version
     root_id = dbg.start(nb, {})
     first = dbg.propose(root_id)
     child = dbg.decide(first, True)
-    assert child["is_buggy"] and dbg.current(root_id)["id"] == child["id"]
+    assert child.is_buggy and dbg.current(root_id).id == child.id
     back = dbg.undo(root_id)
-    assert back["id"] == root_id and dbg.current(root_id)["notebook"].endswith("v0.ipynb")
+    assert back.id == root_id and dbg.current(root_id).notebook.endswith("v0.ipynb")
     dbg.feedback(root_id, "guard the division with max(len(kept), 1)")
     second = dbg.propose(root_id)
     assert second.parent_id == root_id  # the undone branch is left as a sibling in the tree
     prompt = llm.prompts[-1][-1]["content"]
     assert "guard the division with max(len(kept), 1)" in prompt and "undo: went back" in prompt
     fixed = dbg.decide(second, True)
-    assert not fixed["is_buggy"] and fixed["notebook"].endswith("v2.ipynb")
-    tree = {a["id"]: a["parent_id"] for a in dbg.attempts(root_id)}
-    assert tree == {root_id: None, child["id"]: root_id, fixed["id"]: root_id}
+    assert not fixed.is_buggy and fixed.notebook.endswith("v2.ipynb")
+    tree = {a.id: a.parent_id for a in dbg.attempts(root_id)}
+    assert tree == {root_id: None, child.id: root_id, fixed.id: root_id}
     with pytest.raises(DebugStop):
         dbg.propose(root_id)  # nothing left to fix
-    assert dbg.undo(root_id)["id"] == root_id
+    assert dbg.undo(root_id).id == root_id
 
 
 def test_without_autopilot_or_approver_the_loop_stops_asking_for_approval(broken, runner, store, settings):

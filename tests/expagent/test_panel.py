@@ -63,7 +63,7 @@ def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, stor
         _poll(at, lambda a: any("ran successfully" in s.value for s in a.success))
         assert len(at.get("graphviz_chart")) >= 1
         attempts = store.list_attempts(plan_id=None)
-        assert [(a["source"], a["outcome"]) for a in attempts] == [("initial", "failed"), ("llm", "succeeded")]
+        assert [(a.source, a.outcome) for a in attempts] == [("initial", "failed"), ("llm", "succeeded")]
         assert "max(len(kept), 1)" not in proto.path.read_text()  # the patch went to a copy
     finally:
         from ui import resources

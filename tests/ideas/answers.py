@@ -6,7 +6,7 @@ from .helpers import PLAN, review_scores
 
 
 def chunk_of(store, paper_id: int, section: str) -> str:
-    return next(c["id"] for c in store.paper_chunks(paper_id) if c["section"] == section)
+    return next(c.id for c in store.paper_chunks(paper_id) if c.section == section)
 
 
 def problem_answer(store) -> dict:

@@ -43,7 +43,7 @@ def test_embedded_model_runs_the_whole_phase(settings, store, minilm, capsys):
     review = HypothesisReview.model_validate(h["review"])
     assert review.novelty.nearest and 0 <= review.novelty.max_similarity <= 1.0001
     # Stored as produced, and labelled with the demo model that wrote it.
-    assert "demo-grade" in store.problems_for_paper(1)[0]["generated_by"]
-    assert store.plan_for_hypothesis(h["id"])["generated_by"].endswith("demo-grade")
+    assert "demo-grade" in store.problems_for_paper(1)[0].generated_by
+    assert store.plan_for_hypothesis(h["id"]).generated_by.endswith("demo-grade")
     with capsys.disabled():
         print(f"\nembedded model usage: {llm.usage.as_dict()}")

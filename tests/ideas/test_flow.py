@@ -46,8 +46,8 @@ def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
     assert set(first["review"]["novelty"]) >= {"nearest", "restates_existing"}
     # It all lives in the record, named by the model that wrote it.
     problem = store.problems_for_paper(1)[0]
-    assert problem["generated_by"] == "scripted:scripted"
-    assert export_problem(store, problem["id"]) == result
+    assert problem.generated_by == "scripted:scripted"
+    assert export_problem(store, problem.id) == result
     assert len(store.list_plans()) == 2 and store.list_plans(status="accepted") == []
 
 
@@ -57,10 +57,10 @@ def test_failure_half_way_keeps_finished_steps(recorder, scripted, store):
     with pytest.raises(LLMError):
         recorder.run_all(1, n=2)
     problem = store.problems_for_paper(1)[0]
-    assert problem["related"], "related work was stored before the failure"
-    hyps = store.hypotheses_for_problem(problem["id"])
-    assert len(hyps) == 2 and hyps[0]["review"] is not None and hyps[1]["review"] is None
-    assert store.plan_for_hypothesis(hyps[0]["id"]) is not None
+    assert problem.related, "related work was stored before the failure"
+    hyps = store.hypotheses_for_problem(problem.id)
+    assert len(hyps) == 2 and hyps[0].review is not None and hyps[1].review is None
+    assert store.plan_for_hypothesis(hyps[0].id) is not None
 
 
 def test_each_hypothesis_is_stored_as_it_validates(recorder, scripted, store):
@@ -86,7 +86,7 @@ def test_bad_edits_are_refused_with_a_message(recorder, store):
         recorder.save_problem(problem_id, {**PROBLEM, "gaps": []})
     with pytest.raises(IdeaError, match="no passage has the chunk id 9:9"):
         recorder.save_problem(problem_id, {**PROBLEM, "gaps": [{"text": "x", "chunk_id": "9:9"}]})
-    assert store.get_problem(problem_id)["data"] == PROBLEM  # nothing lost
+    assert store.get_problem(problem_id).data.stored() == PROBLEM  # nothing lost
 
 
 def test_plan_versions_restore_and_acceptance(recorder, scripted, store):
@@ -97,21 +97,21 @@ def test_plan_versions_restore_and_acceptance(recorder, scripted, store):
     assert save_plan(store, plan_id, {**PLAN, "dataset": "CUAD"}) == 2
     assert save_plan(store, plan_id, {**PLAN, "dataset": "CUAD"}) == 2  # unchanged: no new version
     store.set_plan_status(plan_id, "accepted")
-    assert [p["id"] for p in store.list_plans(status="accepted")] == [plan_id]
+    assert [p.id for p in store.list_plans(status="accepted")] == [plan_id]
     # Editing an accepted plan makes a new draft that must be accepted again.
     assert save_plan(store, plan_id, {**PLAN, "dataset": "LexGLUE"}) == 3
-    assert store.get_plan(plan_id)["status"] == "draft"
+    assert store.get_plan(plan_id).status == "draft"
     assert store.restore_plan(plan_id, 1) == 4
     plan = store.get_plan(plan_id)
-    assert plan["data"]["dataset"] == "LEDGAR" and plan["version"] == 4
-    assert [(v["version"], v["note"]) for v in store.plan_versions(plan_id)] == [
+    assert plan.data.dataset == "LEDGAR" and plan.version == 4
+    assert [(v.version, v.note) for v in store.plan_versions(plan_id)] == [
         (4, "restored v1"), (3, "edited"), (2, "edited"), (1, "generated")]
     with pytest.raises(IdeaError, match="higher_is_better"):
         save_plan(store, plan_id, {**PLAN, "higher_is_better": "sometimes"})
     # Regenerating keeps the history too.
     scripted.enqueue(PLAN, {**PLAN, "dataset": "EURLEX"})
     assert recorder.plan(hid) == plan_id
-    assert store.plan_versions(plan_id)[0]["note"] == "regenerated"
+    assert store.plan_versions(plan_id)[0].note == "regenerated"
 
 
 def test_hypothesis_versions(recorder, store):
@@ -124,7 +124,7 @@ def test_hypothesis_versions(recorder, store):
         recorder.save_hypothesis(hid, hypothesis(cites=(("2:0", 3),)))
     assert recorder.save_hypothesis(hid, hypothesis("Edited method.")) == 2  # unchanged: no new version
     assert store.restore_hypothesis(hid, 1) == 3
-    assert store.get_hypothesis(hid)["data"]["method"] == hypothesis()["method"]
+    assert store.get_hypothesis(hid).data.method == hypothesis()["method"]
     with pytest.raises(KeyError):
         store.restore_hypothesis(hid, 9)
 

@@ -60,26 +60,26 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
                           and b.disabled])
     assert not at.exception, at.exception
     problem = store.problems_for_paper(1)[0]
-    assert "demo-grade" in problem["generated_by"]
-    assert at.text_area(key=f"task-{problem['id']}").value.startswith("Classify long legal contracts")
+    assert "demo-grade" in problem.generated_by
+    assert at.text_area(key=f"task-{problem.id}").value.startswith("Classify long legal contracts")
 
     # The researcher edits the task before the next step.
-    at.text_area(key=f"task-{problem['id']}").set_value("Classify whole legal contracts.")
+    at.text_area(key=f"task-{problem.id}").set_value("Classify whole legal contracts.")
     click(at, "Save problem")
-    assert store.get_problem(problem["id"])["data"]["task"] == "Classify whole legal contracts."
+    assert store.get_problem(problem.id).data.task == "Classify whole legal contracts."
     assert any("Problem saved" in s.value for s in at.success)
 
     click(at, "Find related work")
-    wait_for(lambda: store.get_problem(problem["id"])["related"])
+    wait_for(lambda: store.get_problem(problem.id).related)
     at.run()
-    related = store.get_problem(problem["id"])["related"]
-    assert related and all(r["paper_id"] == 2 for r in related)
+    related = store.get_problem(problem.id).related
+    assert related and all(r.paper_id == 2 for r in related)
     assert any("Sliding Window Attention" in m.value for m in at.markdown)
 
     at.number_input(key="ideas_n").set_value(2).run()
     scripted.enqueue(hypothesis_answer(store, "Method A: sliding windows."), hypothesis_answer(store, "Method B."))
     click(at, "Generate hypotheses")
-    wait_for(lambda: len(store.hypotheses_for_problem(problem["id"])) == 2)
+    wait_for(lambda: len(store.hypotheses_for_problem(problem.id)) == 2)
     wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
     # The second request was told about the first hypothesis (small focused prompts, no repeats).
     assert "Method A: sliding windows." in scripted.prompts[-1][-1]["content"]
@@ -89,7 +89,7 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
 
     scripted.enqueue(PLAN, PLAN, review_scores(4), PLAN, PLAN, review_scores(2))
     click(at, "Plan and review the 2 hypotheses without them")
-    wait_for(lambda: all(h["review"] for h in store.hypotheses_for_problem(problem["id"])))
+    wait_for(lambda: all(h.review for h in store.hypotheses_for_problem(problem.id)))
     wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
     assert not at.exception, at.exception
     assert len(at.dataframe) == 2  # a review table under each hypothesis
@@ -100,7 +100,7 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
     scripted.enqueue("not json", "still not json", "nope")
     click(at, "Review again")
     wait_for(lambda: any("failed" in e.value for e in at.run().error))
-    assert all(h["review"] for h in store.hypotheses_for_problem(problem["id"]))
+    assert all(h.review for h in store.hypotheses_for_problem(problem.id))
 
     # "Edit on the Plan page" carries the hypothesis over.
     click(at, "Dismiss")
@@ -128,38 +128,38 @@ def test_plan_page_edit_version_restore_accept(app, store):
     click(at, "Save plan as a new version")
     assert not at.exception, at.exception
     plan = store.get_plan(plan_id)
-    assert plan["version"] == 2 and plan["data"]["dataset"] == "CUAD"
-    assert plan["data"]["parameters"][0]["values"] == [64, 128, 256]
+    assert plan.version == 2 and plan.data.dataset == "CUAD"
+    assert plan.data.parameters[0].values == [64, 128, 256]
     assert any("version 2" in s.value for s in at.success)
 
     # A bad edit is refused with a message and loses nothing.
     at.text_area(key=f"pobj-{plan_id}-2").set_value("")
     click(at, "Save plan as a new version")
     assert any("Not saved" in e.value for e in at.error)
-    assert store.get_plan(plan_id)["version"] == 2
+    assert store.get_plan(plan_id).version == 2
 
     # Restore version 1 (as version 3).
     at.selectbox(key=f"hist-p{plan_id}").set_value(1).run()
     at.button(key=f"restore-p{plan_id}").click().run()
     plan = store.get_plan(plan_id)
-    assert plan["version"] == 3 and plan["data"]["dataset"] == "LEDGAR"
-    assert [v["note"] for v in store.plan_versions(plan_id)][:1] == ["restored v1"]
+    assert plan.version == 3 and plan.data.dataset == "LEDGAR"
+    assert [v.note for v in store.plan_versions(plan_id)][:1] == ["restored v1"]
 
     # Accept: the Experiment page's list has it.
     click(at, "Accept this plan for experimentation")
-    assert [p["id"] for p in store.list_plans(status="accepted")] == [plan_id]
+    assert [p.id for p in store.list_plans(status="accepted")] == [plan_id]
     assert any("accepted" in s.value for s in at.success)
 
     # Edit the hypothesis: versioned too.
     at.text_area(key=f"hmethod-{hid}-1").set_value("A sharper method.")
     click(at, "Save hypothesis as a new version")
-    assert store.get_hypothesis(hid)["data"]["method"] == "A sharper method."
+    assert store.get_hypothesis(hid).data.method == "A sharper method."
     assert len(store.hypothesis_versions(hid)) == 2
 
     # Editing the accepted plan makes a draft that must be accepted again.
     at.text_input(key=f"pbudget-{plan_id}-3").set_value("4 GPUs, 1 day")
     click(at, "Save plan as a new version")
-    assert store.get_plan(plan_id)["status"] == "draft" and store.list_plans(status="accepted") == []
+    assert store.get_plan(plan_id).status == "draft" and store.list_plans(status="accepted") == []
     assert any("draft again" in s.value for s in at.success)
 
 

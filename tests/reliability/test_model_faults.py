@@ -39,7 +39,7 @@ def record(library_dir, tmp_path):
     settings = Settings.from_env({"MLR_DATA_DIR": str(root)})
     store = Store(settings.db_path)
     library = open_library(settings, store)
-    paper_id = next(p["id"] for p in store.list_papers() if SAMPLE in p["file_name"])
+    paper_id = next(p.id for p in store.list_papers() if SAMPLE in p.file_name)
     return settings, store, library, paper_id
 
 
@@ -57,7 +57,7 @@ def _recorder(llm, settings, store, library):
 
 
 def _problem_answer(store, paper_id) -> str:
-    chunk = store.paper_chunks(paper_id)[0]["id"]
+    chunk = store.paper_chunks(paper_id)[0].id
     return json.dumps({"task": "handwritten digit recognition from 4x4 thumbnails",
                        "gaps": [{"text": "thumbnails discard stroke detail", "chunk_id": chunk}],
                        "keywords": ["digits", "template matching"]})
@@ -92,8 +92,8 @@ def test_server_dying_mid_generation_gives_a_clear_error_and_keeps_finished_step
         _recorder(gone, settings, store, library).hypotheses(problem_id, 1)
 
     kept = store.get_problem(problem_id)
-    assert kept["data"]["task"].startswith("handwritten digit recognition")
-    assert kept["related"], "related work found before the failure was lost"
+    assert kept.data.task.startswith("handwritten digit recognition")
+    assert kept.related, "related work found before the failure was lost"
     assert store.hypotheses_for_problem(problem_id) == []
 
 

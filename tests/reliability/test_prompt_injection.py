@@ -90,7 +90,7 @@ def test_rejected_patch_is_recorded_and_never_run(fake, debugger, tmp_path):
                                approve=lambda proposal: False)
     assert not result.fixed
     assert not marker.exists()
-    sources = [a["outcome"] for a in debugger.store.list_attempts(plan_id=None)]
+    sources = [a.outcome for a in debugger.store.list_attempts(plan_id=None)]
     assert "rejected" in sources
 
 

@@ -1,0 +1,172 @@
+"""Typed records of the research record: what every ``Store`` read returns.
+
+One model per table row (with the joined fields of the listings); the JSON columns are the payload
+models of ``mlr.store.payloads``, re-exported here. Timestamps stay ISO strings, as in the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from mlr.store.payloads import (AttemptData, CitationData, GapData, GpuData, HypothesisData, Lenient,
+                                NearPassageData, NoveltyData, PlanData, PlanParameter, PlanStatus,
+                                ProblemData, ProposalData, RelatedItem, ReportData, ReviewData, RunErrorData,
+                                RunProgress, RunStatus, ScoreData)
+
+__all__ = ["Paper", "Chunk", "Problem", "Hypothesis", "HypothesisListing", "HypothesisVersion", "Plan",
+           "PlanListing", "PlanVersion", "Run", "Attempt", "Feedback", "AttemptData", "CitationData", "GapData",
+           "GpuData", "HypothesisData", "Lenient", "NearPassageData", "NoveltyData", "PlanData", "PlanParameter",
+           "PlanStatus", "ProblemData", "ProposalData", "RelatedItem", "ReportData", "ReviewData", "RunErrorData",
+           "RunProgress", "RunStatus", "ScoreData"]
+
+
+class Paper(Lenient):
+    id: int
+    content_hash: str
+    file_name: str
+    path: str
+    title: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    pages: int = 0
+    chunks: int = 0
+    sections: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    added_at: str = ""
+
+    @property
+    def name(self) -> str:
+        """The title, or the file name of a paper without one."""
+        return self.title or self.file_name
+
+
+class Chunk(Lenient):
+    """A passage of a paper, with its paper's title and file name (joined)."""
+
+    id: str
+    paper_id: int
+    ordinal: int
+    vector_id: int
+    section: str
+    page: int
+    n_tokens: int
+    text: str
+    title: str | None = None
+    file_name: str = ""
+
+
+class Problem(Lenient):
+    id: int
+    paper_id: int
+    data: ProblemData = Field(default_factory=ProblemData)
+    related: list[RelatedItem] = Field(default_factory=list)
+    created_at: str = ""
+    generated_by: str = ""
+
+
+class Hypothesis(Lenient):
+    id: int
+    problem_id: int
+    ordinal: int = 0
+    version: int = 1
+    data: HypothesisData = Field(default_factory=HypothesisData)
+    review: ReviewData | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    generated_by: str = ""
+
+
+class HypothesisListing(Hypothesis):
+    """A hypothesis in ``list_hypotheses()``: with its paper and its plan (if any)."""
+
+    paper_id: int
+    paper_title: str | None = None
+    plan_id: int | None = None
+    plan_status: PlanStatus | None = None
+
+
+class HypothesisVersion(Lenient):
+    hypothesis_id: int
+    version: int
+    data: HypothesisData = Field(default_factory=HypothesisData)
+    note: str = ""
+    created_at: str = ""
+
+
+class Plan(Lenient):
+    id: int
+    hypothesis_id: int
+    version: int = 1
+    data: PlanData = Field(default_factory=PlanData)
+    status: PlanStatus = "draft"
+    accepted_at: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    generated_by: str = ""
+
+
+class PlanListing(Plan):
+    """A plan in ``list_plans()``: with its hypothesis, problem and paper."""
+
+    hypothesis: HypothesisData = Field(default_factory=HypothesisData)
+    problem_id: int
+    paper_id: int
+
+
+class PlanVersion(Lenient):
+    plan_id: int
+    version: int
+    data: PlanData = Field(default_factory=PlanData)
+    note: str = ""
+    created_at: str = ""
+
+
+class Run(Lenient):
+    id: int
+    plan_id: int | None = None
+    kind: str = "adhoc"  # adhoc | baseline | variant | debug
+    notebook: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    status: RunStatus = "queued"
+    run_dir: str | None = None
+    output_notebook: str | None = None
+    pid: int | None = None
+    progress: RunProgress = Field(default_factory=RunProgress)
+    metrics: dict[str, Any] | None = None
+    error: RunErrorData | None = None
+    queued_at: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    owner: str | None = None
+    pid_identity: str | None = None
+    cancel_requested: bool = False
+    timeout_s: float | None = None
+    seconds: float | None = None
+
+
+class Attempt(Lenient):
+    id: int
+    plan_id: int | None = None
+    parent_id: int | None = None
+    run_id: int | None = None
+    depth: int = 0
+    source: str
+    notebook: str
+    diff: str = ""
+    explanation: str = ""
+    approved: bool | None = None
+    is_buggy: bool | None = None
+    outcome: str | None = None
+    created_at: str = ""
+    data: AttemptData = Field(default_factory=AttemptData)
+
+
+class Feedback(Lenient):
+    id: int
+    plan_id: int | None = None
+    attempt_id: int | None = None
+    text: str
+    created_at: str = ""
