@@ -110,6 +110,8 @@ class Workspace:
         def build():
             from mlr.library import open_library
 
+            if self._embedder is None:
+                return open_library(self.settings, self.store)
             return open_library(self.settings, self.store, self._embedder)
 
         return self._part("library", build)
@@ -130,7 +132,13 @@ class Workspace:
             from mlr.execution.runner import NotebookRunner
 
             runner = NotebookRunner(self.settings, self.store, adopt_queue=self._serve_queue)
-            return runner.start() if self._serve_queue else runner
+            if not self._serve_queue:
+                return runner
+            runner.start()  # marks runs of a dead app interrupted, then works off the queue
+            from mlr.experiments.control import recover
+
+            recover(self.store)  # loops of a dead app: interrupted, with a Resume button
+            return runner
 
         return self._part("runner", build)
 
@@ -173,6 +181,11 @@ class Workspace:
         sources = CandidateSources(self.store, self.settings.runs_dir / "loops", coder=coder,
                                    debugger=lambda: self.debugger(timeout_s=None), use_model_in_debug=use_model)
         return ExperimentLoop(self.store, self.runner, sources, owner=process_identity())
+
+    def start_loop(self, loop_id: int, *, use_model: bool = True):
+        """Run (or resume) a loop on the job board, in this process; returns its job (key ``loop:<id>``)."""
+        return self.jobs.start(f"loop:{loop_id}", f"Experiment loop {loop_id}",
+                               lambda job: self.experiment_loop(use_model=use_model).run(loop_id))
 
     def close(self) -> None:
         """Stop the runner's worker if this workspace started it (the app at shutdown, tests)."""

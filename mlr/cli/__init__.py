@@ -1,7 +1,8 @@
 """Command line: ``python -m mlr <command>`` for scripting and headless lab machines.
 
 Each command lives in its own module with ``register(subparsers)``; the module sets
-``func(args, settings) -> int`` as the handler. Add a module name to ``COMMANDS`` to plug one in.
+``func(args, workspace) -> int`` as the handler and takes every part (store, library, runner, model,
+agents) from the :class:`mlr.workspace.Workspace`. Add a module name to ``COMMANDS`` to plug one in.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import sys
 
 from mlr.cli.output import fail
 from mlr.config import Settings
+from mlr.workspace import Workspace
 
-COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run", "mlr.cli.debug"]
+COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run", "mlr.cli.debug",
+            "mlr.cli.loop"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,4 +37,4 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as exc:
         return fail(str(exc), 2)
-    return int(args.func(args, settings) or 0)
+    return int(args.func(args, Workspace.open(settings)) or 0)

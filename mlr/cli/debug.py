@@ -48,25 +48,21 @@ def ask_on_terminal(proposal):
     return answer  # rejected, with feedback for the next proposal
 
 
-def _model(settings, rules_only: bool):
+def _model(ws, rules_only: bool):
     if rules_only:
         return None, "rules only"
     from mlr.llm.errors import LLMError
-    from mlr.llm.select import select_llm
 
     try:
-        selection = select_llm(settings)
+        llm = ws.llm
     except LLMError as exc:
         return None, f"no model ({exc}); rules only"
-    return selection.llm, f"{selection.llm.backend}:{selection.llm.model}"
+    return llm, f"{llm.backend}:{llm.model}"
 
 
-def run(args, settings) -> int:
+def run(args, ws) -> int:
     from mlr.agents.experiment_debug import Debugger
     from mlr.execution.errors import ExecutionError
-    from mlr.execution.runner import NotebookRunner
-    from mlr.execution.workbench import NotebookWorkbench
-    from mlr.store import Store
 
     if args.attempts is not None and args.attempts < 0:
         return fail("--attempts must be 0 or more", 2)
@@ -74,13 +70,11 @@ def run(args, settings) -> int:
         parameters = notebook_parameters(args)
     except (ExecutionError, ValueError) as exc:
         return fail(str(exc), 2)
-    settings.ensure_dirs()
-    store = Store(settings.db_path)
-    runner = NotebookRunner(settings, store, adopt_queue=False)
-    llm, model_note = _model(settings, args.rules_only)
+    runner = ws.runner
+    llm, model_note = _model(ws, args.rules_only)
     log.info("debugging %s with %s", args.notebook, model_note)
     approve = None if args.autopilot or not sys.stdin.isatty() else ask_on_terminal
-    debugger = Debugger(llm, NotebookWorkbench(runner), store, settings, timeout_s=args.timeout)
+    debugger = Debugger(llm, ws.workbench, ws.store, ws.settings, timeout_s=args.timeout)
     try:
         result = debugger.run_loop(args.notebook, parameters, max_attempts=args.attempts, autopilot=args.autopilot,
                                    approve=approve, use_llm=llm is not None)

@@ -21,25 +21,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args, settings) -> int:
-    from mlr.agents.idea_agent import IdeaAgent, IdeaConfig, IdeaError
-    from mlr.agents.idea_flow import IdeaRecorder
-    from mlr.store import Store
+def run(args, ws) -> int:
+    from mlr.agents.idea_agent import IdeaError
 
     if args.n is not None and not 1 <= args.n <= 20:
         return fail("--n must be between 1 and 20")
-    settings.ensure_dirs()
-    store = Store(settings.db_path)
     try:
-        from mlr.library import open_library
-        from mlr.llm.select import select_llm
-
-        library = open_library(settings, store)
-        llm = select_llm(settings).llm
-        agent = IdeaAgent(llm, library.retriever, embedder=library.embedder, config=IdeaConfig.from_settings(settings))
+        recorder = ws.idea_recorder()
+        llm = ws.llm
         if llm.demo_grade:
             _say(f"note: {llm.model} is a demo-grade model; its ideas show the flow, not research.")
-        result = IdeaRecorder(agent, store).run_all(args.paper_id, args.n, progress=_say)
+        result = recorder.run_all(args.paper_id, args.n, progress=_say)
     except (IdeaError, LLMError) as exc:
         return fail(f"{exc} (finished steps are kept in the record)")
     except Exception as exc:  # the library's own errors (bad index, model missing) carry their message

@@ -41,25 +41,17 @@ def register(sub) -> None:
     b.set_defaults(func=rebuild)
 
 
-def _open(settings):
-    from mlr.library import open_library
-    from mlr.store import Store
-
-    settings.ensure_dirs()
-    return open_library(settings, Store(settings.db_path))
-
-
 def _passage_json(p) -> dict:
     return {k: getattr(p, k) for k in ("chunk_id", "paper_id", "file_name", "title", "section", "page", "score",
                                        "text")}
 
 
-def add(args, settings) -> int:
+def add(args, ws) -> int:
     from mlr.library import AddResult, LibraryError
 
     if not args.paths and not args.samples:
         return fail("give PDF paths and/or --samples", 2)
-    library = _open(settings)
+    library = ws.library
     paths = []
     for raw in args.paths:  # a folder adds the PDFs in it
         path = Path(raw)
@@ -69,7 +61,7 @@ def add(args, settings) -> int:
         try:
             results += library.add_samples()
         except LibraryError as exc:
-            results.append(AddResult(file=str(settings.samples_dir), status="rejected", error=str(exc)))
+            results.append(AddResult(file=str(ws.settings.samples_dir), status="rejected", error=str(exc)))
     if args.json:
         emit_json([{"file": r.file, "status": r.status, "paper_id": r.paper_id, "error": r.error} for r in results])
     else:
@@ -79,11 +71,8 @@ def add(args, settings) -> int:
     return 1 if any(r.status == "rejected" for r in results) else 0
 
 
-def list_papers(args, settings) -> int:
-    from mlr.store import Store  # listing reads the record only: no embedding model to load
-
-    settings.ensure_dirs()
-    papers = Store(settings.db_path).list_papers()
+def list_papers(args, ws) -> int:
+    papers = ws.store.list_papers()  # the record only: no embedding model to load
     rows = [{"id": p.id, "title": p.title, "file_name": p.file_name, "pages": p.pages, "chunks": p.chunks,
              "authors": p.authors, "year": p.year, "sections": p.sections, "added_at": p.added_at} for p in papers]
     if args.json:
@@ -96,10 +85,10 @@ def list_papers(args, settings) -> int:
     return 0
 
 
-def search(args, settings) -> int:
+def search(args, ws) -> int:
     from mlr.library import LibraryError
 
-    library = _open(settings)
+    library = ws.library
     try:
         passages = library.retriever.search(args.query, k=args.k)
     except LibraryError as exc:
@@ -113,10 +102,10 @@ def search(args, settings) -> int:
     return 0
 
 
-def remove(args, settings) -> int:
+def remove(args, ws) -> int:
     from mlr.library import LibraryError
 
-    library = _open(settings)
+    library = ws.library
     try:
         paper = library.remove(args.paper_id)
     except LibraryError as exc:
@@ -125,13 +114,11 @@ def remove(args, settings) -> int:
     return 0
 
 
-def chunk(args, settings) -> int:
+def chunk(args, ws) -> int:
     from mlr.library import LibraryError
     from mlr.library.retriever import passage
-    from mlr.store import Store
 
-    settings.ensure_dirs()
-    row = Store(settings.db_path).get_chunk(args.chunk_id)
+    row = ws.store.get_chunk(args.chunk_id)
     if row is None:
         return fail(str(LibraryError(f"There is no passage with chunk id {args.chunk_id!r}.")))
     p = passage(row)
@@ -142,9 +129,8 @@ def chunk(args, settings) -> int:
     return 0
 
 
-def rebuild(args, settings) -> int:
-    library = _open(settings)
-    results = library.rebuild(progress=None)
+def rebuild(args, ws) -> int:
+    results = ws.library.rebuild(progress=None)
     for r in results:
         sys.stdout.write(f"{r.status:9} {r.file}: " + (r.error or f"{r.chunks} chunks") + "\n")
     return 1 if any(r.status == "rejected" for r in results) else 0

@@ -21,17 +21,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args, settings) -> int:
+def run(args, ws) -> int:
     from mlr.execution.errors import ExecutionError
-    from mlr.execution.runner import NotebookRunner
-    from mlr.store import Store
 
     try:
         parameters = notebook_parameters(args)
     except (ExecutionError, ValueError) as exc:
         return fail(str(exc), 2)
-    settings.ensure_dirs()
-    runner = NotebookRunner(settings, Store(settings.db_path), adopt_queue=False)
+    runner = ws.runner
     run_id = runner.submit(args.notebook, parameters, kind="adhoc", timeout_s=args.timeout)
     try:
         outcome = runner.wait(run_id)

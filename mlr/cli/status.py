@@ -15,8 +15,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args, settings) -> int:
-    status = collect_status(settings, check=args.check)
+def run(args, ws) -> int:
+    status = collect_status(ws.settings, check=args.check)
     if args.json:
         emit_json(status)
     else:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from mlr.config import REPO_ROOT
 from mlr.execution.prototypes import add_prototype
 from mlr.execution.runner import NotebookRunner
+from mlr.llm.select import Selection
 from tests.expagent.conftest import BROKEN
 
 pytestmark = pytest.mark.timeout(400)
@@ -42,7 +43,7 @@ def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, stor
     monkeypatch.chdir(REPO_ROOT)
     st.cache_resource.clear()
     st.cache_data.clear()
-    monkeypatch.setattr("ui.resources.llm", lambda: scripted)
+    monkeypatch.setattr("mlr.llm.select.select_llm", lambda settings: Selection(scripted, False, [], "test"))
     scripted.enqueue({"cell_index": 3, "new_source": "accuracy = sum(kept) / max(len(kept), 1)",
                       "explanation": "no score passes the threshold: guard the empty case"})
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
@@ -101,7 +102,7 @@ def test_ranking_shows_the_agents_pick_and_use_overrides_the_prototype(data_dir,
     monkeypatch.chdir(REPO_ROOT)
     st.cache_resource.clear()
     st.cache_data.clear()
-    monkeypatch.setattr("ui.resources.llm", lambda: scripted)
+    monkeypatch.setattr("mlr.llm.select.select_llm", lambda settings: Selection(scripted, False, [], "test"))
     scripted.enqueue({"name": "news_text", "reason": "it classifies news text with TF-IDF, as the plan does"})
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
     at.run()

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from mlr.config import REPO_ROOT
+from mlr.llm.select import Selection
 
 from .answers import hypothesis_answer, problem_answer
 from .helpers import PLAN, PROBLEM, hypothesis, review_scores
@@ -34,7 +35,7 @@ def app(data_dir, monkeypatch, scripted):
     monkeypatch.chdir(REPO_ROOT)
     st.cache_resource.clear()  # settings, store and library of this test's data directory
     st.cache_data.clear()
-    monkeypatch.setattr("ui.resources.llm", lambda: scripted)
+    monkeypatch.setattr("mlr.llm.select.select_llm", lambda settings: Selection(scripted, False, [], "test"))
 
     def open_page(page):
         at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
