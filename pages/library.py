@@ -44,12 +44,13 @@ def progress_panel():
     if not current:
         return
     for job in current:
+        shown = job.outcome or job.state  # a paper's outcome (added, duplicate, rejected) once it is known
         state = {"queued": "running", "running": "running", "added": "complete", "duplicate": "complete",
-                 "done": "complete"}.get(job.state, "error")
-        with st.status(f"{job.label} — {job.state}", state=state, expanded=not job.finished or state == "error"):
+                 "done": "complete"}.get(shown, "error")
+        with st.status(f"{job.label} — {shown}", state=state, expanded=not job.done or state == "error"):
             st.progress(job.fraction, text=job.stage)
-            if job.message:
-                (st.error if state == "error" else st.write)(job.message)
+            if job.message or job.error:
+                (st.error if state == "error" else st.write)(job.message or job.error)
     if not jobs.active():
         if st.button("Clear finished"):
             jobs.clear_finished()
