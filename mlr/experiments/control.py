@@ -33,6 +33,8 @@ def plan_parameters(plan_data) -> list[dict]:
     """The plan's ``parameters`` (name + values to try), as the search space reads them."""
     if plan_data is None:
         return []
+    if hasattr(plan_data, "parameter_list"):  # a plan may store its parameters as a {name: value} mapping
+        return [p.model_dump() for p in plan_data.parameter_list()]
     items = getattr(plan_data, "parameters", None) or []
     return [p.model_dump() if hasattr(p, "model_dump") else dict(p) for p in items]
 

@@ -6,15 +6,16 @@ happens, so it can be killed at any point and resumed by calling ``run`` again (
 A step: the policy (:mod:`mlr.experiments.policy`) picks a kind — *parameters* (Optuna ask/tell),
 *code* (a model-written cell edit of the best version so far, guarded and, unless autopilot, approved by
 the researcher first) or *debug* (the debug loop on the last failed candidate). The candidate is
-*screened* on one seed; one that beats the best so far is *confirmed* on every seed and *kept* when its
-confirmed mean beats the best's. Each kept or confirmed candidate is judged against the baseline with
-Welch's test (:mod:`mlr.experiments.stats`): *success* needs the improvement bar and p < alpha.
+*screened* on one seed; one that beats the best so far on that same seed is *confirmed* on every seed
+and *kept* when its confirmed mean beats the best's. Each kept or confirmed candidate is judged against
+the baseline with Welch's test (:mod:`mlr.experiments.stats`): *success* needs the improvement bar and p < alpha.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mlr.experiments import candidates, outcome
@@ -40,11 +41,17 @@ def better(a: float | None, b: float | None, higher_is_better: bool) -> bool:
 
 
 class ExperimentLoop:
-    """Runs loops of one workspace. ``sources`` makes candidates (:class:`candidates.CandidateSources`)."""
+    """Runs loops of one workspace. ``sources`` makes candidates (:class:`candidates.CandidateSources`).
+
+    ``approve(experiment) -> True | False | str | None``: asked about each new code candidate that awaits
+    approval (the CLI on a terminal); True runs it now, False (or feedback text) rejects it, None leaves it
+    waiting.
+    """
 
     def __init__(self, store: Store, runner, sources: candidates.CandidateSources, *, owner: str,
-                 poll_s: float = 0.5):
-        self.store, self.sources, self.owner = store, sources, owner
+                 poll_s: float = 0.5, approve: Callable[[LoopExperiment], bool | None] | None = None):
+        self.store, self.runner, self.sources, self.owner = store, runner, sources, owner
+        self.approve = approve
         self.measurer = Measurer(store, runner, poll_s=poll_s)
 
     # -- the whole loop -----------------------------------------------------------------------------------
@@ -57,11 +64,16 @@ class ExperimentLoop:
         started, reason, status = time.monotonic(), "", "finished"
         loop = self.store.get_loop(loop_id)
         try:
+            recover = getattr(self.runner, "recover", None)
+            if recover is not None:
+                recover()  # runs left 'running' by a process that died become 'interrupted' (and run again)
             baseline = self._baseline(loop)
             while not (reason := self._stop_reason(loop_id, started)):
                 self._step(self.store.get_loop(loop_id), baseline)
         except LoopStopped as stop:
             reason, status = stop.reason, "paused" if stop.pause else "stopped"
+        except candidates.NothingToTry as exc:
+            reason = str(exc)
         except LoopError as exc:
             reason, status = str(exc), "failed"
         except Exception as exc:  # boundary: the record says what happened, the log has the traceback
@@ -72,6 +84,13 @@ class ExperimentLoop:
             self.store.update_loop(loop_id, seconds=loop.seconds + time.monotonic() - started)
         return self._end(loop_id, status, reason)
 
+    def pause_now(self, loop_id: int, reason: str = "interrupted (Ctrl-C); resume to go on") -> Loop:
+        """Pause a loop this process was running, at once (after Ctrl-C): cancel its open runs (they run again
+        on resume) and mark it paused. Nothing measured is lost."""
+        open_runs = [rid for e in self.store.list_experiments(loop_id) for rid in e.data.get("runs", {}).values()]
+        self.measurer.cancel_open(open_runs)
+        return self._end(loop_id, "paused", reason)
+
     def _end(self, loop_id: int, status: str, reason: str) -> Loop:
         fields = {"status": status, "stopped_because": reason, "control": None, "owner": None}
         if status != "paused":
@@ -79,6 +98,11 @@ class ExperimentLoop:
 
             fields["finished_at"] = now_iso()
         self.store.update_loop(loop_id, **fields)
+        if status == "stopped":  # a stop cancels the measurement: the experiment never finishes
+            for exp in self.store.list_experiments(loop_id):
+                if exp.status == "running":
+                    self.store.update_experiment(exp.id, status="failed", verdict="stopped",
+                                                 error=exp.error or "the loop was stopped while this experiment ran")
         if status in ("finished", "stopped"):
             outcome.write_summary(self.store, loop_id)
         log.info("loop %s %s: %s", loop_id, status, reason)
@@ -136,9 +160,32 @@ class ExperimentLoop:
             kind = choose_kind(history, loop.config, model_available=self.sources.has_model)
             exp = self.sources.make(kind, loop, best, history)
             if exp is None:
+                exp = self._ask_approval(loop.id)
+            if exp is None and kind != "parameters" and len(self.store.list_experiments(loop.id)) == len(history):
+                # the source recorded nothing (no failure left to debug, no debugger): without this the
+                # policy would ask for the same kind again, forever, and spend no run
+                log.info("loop %s: no %s candidate; a parameter candidate instead", loop.id, kind)
+                exp = self.sources.parameters(loop, best)
+            if exp is None:
                 return  # the source recorded why (refused, awaiting approval, no candidate)
         self.store.update_experiment(exp.id, status="running")
         self._evaluate(loop, exp, best, baseline)
+
+    def _ask_approval(self, loop_id: int) -> LoopExperiment | None:
+        """When the step just recorded a code candidate awaiting approval, ask ``approve`` (if any)."""
+        if self.approve is None:
+            return None
+        history = self.store.list_experiments(loop_id)
+        last = history[-1] if history else None
+        if last is None or last.status != "awaiting_approval":
+            return None
+        answer = self.approve(last)
+        if answer is None:
+            return None
+        from mlr.experiments.control import decide
+
+        decide(self.store, last.id, answer is True, note=answer if isinstance(answer, str) else "")  # text: no + why
+        return self.store.get_experiment(last.id) if answer is True else None
 
     def _evaluate(self, loop: Loop, exp: LoopExperiment, best: LoopExperiment, baseline: LoopExperiment) -> None:
         cfg, seeds = loop.config, self.seeds(loop)
@@ -155,9 +202,14 @@ class ExperimentLoop:
             return
         screen = exp.metric_by_seed[str(seeds[0])]
         self.sources.tell(loop, exp, screen)
-        if not better(screen, best.mean, cfg.higher_is_better):
+        # Paired screen: against the best's value on the same seed, not its mean over seeds (a seed above
+        # the mean let no-op candidates through to a confirmation; one below it hid real gains).
+        reference = best.metric_by_seed.get(str(seeds[0]))
+        reference = best.mean if reference is None else reference
+        if not better(screen, reference, cfg.higher_is_better):
             self.store.update_experiment(exp.id, status="discarded",
-                                         verdict=f"screened {screen:.4g} on one seed; best so far {best.mean:.4g}")
+                                         verdict=f"screened {screen:.4g} on one seed; best so far {reference:.4g} "
+                                                 "on that seed")
             return
         if len(seeds) > 1:
             loop = self.store.get_loop(loop.id)

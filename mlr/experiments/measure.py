@@ -3,8 +3,10 @@
 Runs are submitted before any is awaited (with several run slots they execute together) and linked to
 the experiment at once (``data.runs``: seed → run id), so a loop killed mid-run finds them again on
 resume: a finished run is read back, an interrupted or cancelled one is run again. Every submitted run
-counts against the loop's budget. Between polls the loop's control column is read: *stop* cancels the
-run that is executing, *pause* lets it finish.
+counts against the loop's budget. The control column is read before an experiment's runs are submitted
+and between polls: *stop* cancels the runs of the measurement (the executing one and any still queued),
+*pause* lets them finish. A run found queued from an earlier process that this runner will not execute
+(the CLI's runner runs only what it submitted) is cancelled and submitted again.
 """
 
 from __future__ import annotations
@@ -58,15 +60,19 @@ class Measurer:
         cfg = loop.config
         runs: dict[str, int] = dict(exp.data.get("runs", {}))
         pending: list[tuple[int | None, int]] = []
+        self.check_control(loop.id)  # once, before any submission: a pause never leaves seeds queued
         for seed in seeds:
             key = str(seed)
             run_id = runs.get(key)
             if run_id is not None:
                 run = self.store.get_run(run_id)
+                if run is not None and run.status == "queued" and not getattr(self.runner, "adopt_queue", True):
+                    log.info("run %s was queued by an earlier process; submitting it again", run_id)
+                    self.runner.cancel(run_id)  # this runner executes only what it submitted itself
+                    run = self.store.get_run(run_id)
                 if run is not None and run.status not in RERUN:
                     pending.append((seed, run_id))  # submitted before a restart: read it back
                     continue
-            self.check_control(loop.id)
             params = dict(exp.parameters)
             if seed is not None and cfg.seed_parameter:
                 params[cfg.seed_parameter] = seed
@@ -78,7 +84,23 @@ class Measurer:
                                          run_ids=sorted(set(exp.run_ids) | set(runs.values())))
             self._count_run(loop.id)
             pending.append((seed, run_id))
-        return [self._result(loop, seed, run_id) for seed, run_id in pending]
+        try:
+            return [self._result(loop, seed, run_id) for seed, run_id in pending]
+        except LoopStopped:
+            self.cancel_open([run_id for _, run_id in pending])
+            raise
+
+    def cancel_open(self, run_ids: list[int]) -> None:
+        """Cancel the runs among ``run_ids`` that have not ended (queued or running)."""
+        from mlr.store import FINAL
+
+        for run_id in run_ids:
+            run = self.store.get_run(run_id)
+            if run is not None and run.status not in FINAL:
+                try:
+                    self.runner.cancel(run_id)
+                except Exception:  # boundary: a run that vanished must not hide why the loop stopped
+                    log.warning("run %s could not be cancelled", run_id, exc_info=True)
 
     def record(self, exp_id: int, results: list[SeedResult]) -> LoopExperiment:
         """Store the metric of each seed (``None`` for a seed without one) and the summary columns."""
