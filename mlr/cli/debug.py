@@ -15,6 +15,7 @@ import sys
 
 from mlr.cli.notebook_args import add_notebook_arguments, notebook_parameters
 from mlr.cli.output import emit_json, fail
+from mlr.cli.terminal import ask_yes_no
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +33,9 @@ def register(sub) -> None:
 
 
 def ask_on_terminal(proposal):
-    """Show the fix on stderr (stdout stays clean for --json) and read y / n / feedback."""
-    err = sys.stderr
-    err.write(f"\nProposed fix ({proposal.source}): {proposal.explanation}\n{proposal.diff or '(no diff)'}\n")
-    err.write("Apply it? [y]es / [n]o / or type an instruction for the next try: ")
-    err.flush()
-    answer = sys.stdin.readline()
-    if not answer:  # EOF: nobody is there
-        return None
-    answer = answer.strip()
-    if answer.lower() in {"y", "yes"}:
-        return True
-    if answer.lower() in {"", "n", "no"}:
-        return False
-    return answer  # rejected, with feedback for the next proposal
+    """The fix: y (apply) / n or empty (reject) / anything else (rejected, with an instruction for the next try)."""
+    return ask_yes_no(f"Proposed fix ({proposal.source}): {proposal.explanation}", proposal.diff,
+                      "Apply it? [y]es / [n]o / or type an instruction for the next try: ")
 
 
 def _model(ws, rules_only: bool):

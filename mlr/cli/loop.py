@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 
+from mlr.cli.loop_report import Progress, describe, err, loop_json, text
 from mlr.cli.output import emit_json, fail
+from mlr.cli.terminal import ask_yes_no
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("status", "pause", "resume", "stop", "approve", "reject")
-ENDED = ("baseline", "kept", "discarded", "failed", "refused", "rejected", "awaiting_approval")
 
 
 def register(sub) -> None:
@@ -127,23 +127,8 @@ def _start(ws, args) -> int:
                                  stop_at_success=not args.go_on_after_success, run_timeout_s=args.run_timeout)
     except control.LoopInputError as exc:
         return fail(str(exc), 2)
-    _describe(store.get_loop(loop_id))
+    describe(store.get_loop(loop_id))
     return _foreground(ws, loop_id, args)
-
-
-def _describe(loop) -> None:
-    from mlr.experiments.space import SearchSpace
-
-    cfg = loop.config
-    space = SearchSpace.model_validate(cfg.space)
-    searched = ", ".join(f"{p.name} ({p.distribution.text()})" for p in space.searchable) or "none"
-    fixed = ", ".join(f"{p.name}={p.value!r}" for p in space.fixed) or "none"
-    budget = f"{cfg.budget_runs} runs" + (f" / {cfg.budget_minutes:g} min" if cfg.budget_minutes else "")
-    _err(f"loop {loop.id} on {loop.notebook}: {cfg.metric} ({'higher' if cfg.higher_is_better else 'lower'} is "
-         f"better), budget {budget}, {cfg.seeds} seed(s), bar {cfg.bar:.0%}"
-         + (", parameters only" if cfg.params_only else ", autopilot" if cfg.autopilot else ""))
-    _err(f"  searched: {searched}")
-    _err(f"  fixed: {fixed}")
 
 
 # -- running in the foreground ---------------------------------------------------------------------------
@@ -165,14 +150,14 @@ def _foreground(ws, loop_id: int, args) -> int:
     if use_model and not loop.config.autopilot and sys.stdin.isatty():
         engine.approve = _ask_on_terminal
     if note:
-        _err(note)
-    watcher = _Progress(store, loop_id)
+        err(note)
+    watcher = Progress(store, loop_id)
     watcher.start()
     try:
         try:
             engine.run(loop_id)
         except KeyboardInterrupt:
-            _err(f"interrupted: pausing loop {loop_id} (its current run is cancelled and runs again on resume)…")
+            err(f"interrupted: pausing loop {loop_id} (its current run is cancelled and runs again on resume)…")
             current = store.get_loop(loop_id)
             if current is not None and current.status == "running" and current.owner == engine.owner:
                 engine.pause_now(loop_id)
@@ -191,119 +176,8 @@ def _report(store, loop_id: int, args) -> int:
     if args.json:
         emit_json(loop_json(v))
     else:
-        sys.stdout.write(_text(v) + "\n")
+        sys.stdout.write(text(v) + "\n")
     return 1 if v.status == "failed" else 0
-
-
-def loop_json(v) -> dict:
-    """The CLI's one object (see the issue): baseline, best, success, why it stopped, runs, minutes, experiments."""
-    best = None
-    if v.best is not None:
-        b = v.best
-        best = {"experiment_id": b.experiment_id, "kind": b.kind, "parameters": b.parameters, "diff": b.diff,
-                "mean": b.mean, "sd": b.sd, "n": b.n, "relative_improvement": b.relative_improvement,
-                "p_value": b.p_value}
-    return {
-        "loop_id": v.loop_id, "status": v.status,
-        "baseline": v.baseline.model_dump() if v.baseline else None,
-        "best": best, "success": v.success, "stopped_because": v.stopped_because,
-        "runs_used": v.runs_used, "minutes": v.minutes,
-        "experiments": [{"id": e.id, "parent_id": e.parent_id, "kind": e.kind, "parameters": e.parameters,
-                         "status": e.status, "metric_by_seed": e.metric_by_seed, "mean": e.mean, "reason": e.reason}
-                        for e in v.experiments],
-    }
-
-
-def _fmt(mean, sd, n) -> str:
-    if mean is None:
-        return "no value"
-    return f"{mean:.4g}" + ("" if sd is None else f" ± {sd:.3g}") + f" (n={n})"
-
-
-def _text(v) -> str:
-    lines = [f"loop {v.loop_id} {v.status}: {v.stopped_because}",
-             f"runs used: {v.runs_used} of {v.budget_runs}, {v.minutes:.1f} min"]
-    if v.baseline:
-        lines.append(f"baseline {v.metric}: {_fmt(v.baseline.mean, v.baseline.sd, v.baseline.n)}")
-    if v.best is None:
-        lines.append("best: the baseline (no candidate beat it)")
-    else:
-        b = v.best
-        imp = "n/a" if b.relative_improvement is None else f"{b.relative_improvement:+.1%}"
-        p = "n/a" if b.p_value is None else f"{b.p_value:.3g}"
-        lines.append(f"best: experiment {b.ordinal} ({b.kind}) {_fmt(b.mean, b.sd, b.n)}, {imp}, p={p} → "
-                     f"{'SUCCESS' if v.success else b.verdict}")
-    waiting = [e for e in v.experiments if e.status == "awaiting_approval"]
-    if waiting:
-        lines.append(f"{len(waiting)} code candidate(s) await approval: python -m mlr loop approve "
-                     f"{waiting[0].id}, then python -m mlr loop resume {v.loop_id}")
-    if v.model_note:
-        lines.append(v.model_note)
-    if v.summary:
-        lines.append(v.summary)
-    return "\n".join(lines)
-
-
-def _line(e) -> str:
-    value = _fmt(e.mean, e.sd, e.n) if e.n else ""
-    head = f"#{e.ordinal} {e.kind} {e.status}"
-    extra = f" — {e.verdict}" if e.verdict and e.status in ("kept", "discarded") else ""
-    return f"{head}: {value}{extra}  [{e.reason[:140]}]" if value else f"{head}  [{e.reason[:140]}]"
-
-
-class _Progress:
-    """Prints one line on stderr for each experiment of the loop as it ends (a thread polling the record)."""
-
-    def __init__(self, store, loop_id: int, poll_s: float = 0.5):
-        self.store, self.loop_id, self.poll_s = store, loop_id, poll_s
-        self._seen = {e.id: e.status for e in store.list_experiments(loop_id) if e.status in ENDED}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mlr-loop-progress", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        self._print_new()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self._print_new()
-            except Exception:  # boundary: progress lines must never break the loop
-                log.debug("progress could not be read", exc_info=True)
-
-    def _print_new(self) -> None:
-        for e in self.store.list_experiments(self.loop_id):
-            if e.status in ENDED and self._seen.get(e.id) != e.status:
-                self._seen[e.id] = e.status
-                _err(_line(e))
-
-
-def _ask_on_terminal(exp):
-    """Show a code candidate on stderr (stdout stays clean for --json) and read y / n / later / feedback."""
-    err = sys.stderr
-    err.write(f"\nCode candidate #{exp.ordinal}: {exp.reason}\n{exp.diff or '(no diff)'}\n")
-    err.write("Run it? [y]es / [n]o / [l]ater / or type why not (feedback for the next proposal): ")
-    err.flush()
-    answer = sys.stdin.readline()
-    if not answer:
-        return None
-    answer = answer.strip()
-    if answer.lower() in {"y", "yes"}:
-        return True
-    if answer.lower() in {"n", "no"}:
-        return False
-    if answer.lower() in {"", "l", "later"}:
-        return None
-    return answer
-
-
-def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 # -- acting on a loop ------------------------------------------------------------------------------------
@@ -354,7 +228,7 @@ def _resume(ws, loop_id: int, args) -> int:
         return fail(f"there is no loop {loop_id}", 2)
     if loop.status not in RESUMABLE:
         return fail(f"loop {loop_id} is {loop.status}; only a paused or interrupted loop can be resumed", 2)
-    _err(f"resuming loop {loop_id} ({loop.runs_used} of {loop.config.budget_runs} runs used)")
+    err(f"resuming loop {loop_id} ({loop.runs_used} of {loop.config.budget_runs} runs used)")
     return _foreground(ws, loop_id, args)
 
 
@@ -373,3 +247,10 @@ def _decide(ws, experiment_id: int, approved: bool, args) -> int:
     else:
         sys.stdout.write(msg + "\n")
     return 0
+
+
+def _ask_on_terminal(exp):
+    """A code candidate: y (run it) / n (reject) / l or empty (later) / anything else (rejected, with feedback)."""
+    return ask_yes_no(f"Code candidate #{exp.ordinal}: {exp.reason}", exp.diff,
+                      "Run it? [y]es / [n]o / [l]ater / or type why not (feedback for the next proposal): ",
+                      later=True)
