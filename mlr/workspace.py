@@ -130,8 +130,10 @@ class Workspace:
     def runner(self) -> NotebookRunner:
         def build():
             from mlr.execution.runner import NotebookRunner
+            from mlr.execution.runner_config import RunnerConfig
 
-            runner = NotebookRunner(self.settings, self.store, adopt_queue=self._serve_queue)
+            runner = NotebookRunner(RunnerConfig.from_settings(self.settings), self.store,
+                                    adopt_queue=self._serve_queue)
             if not self._serve_queue:
                 return runner
             runner.start()  # marks runs of a dead app interrupted, then works off the queue

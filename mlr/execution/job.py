@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 from mlr import system
-from mlr.config import REPO_ROOT, Settings
+from mlr.config import REPO_ROOT
 from mlr.execution import procs
 from mlr.execution.child import OUTPUT_LOG, PROGRESS_FILE, RESULT_FILE, write_json_atomic
 from mlr.execution.errors import MetricsError
 from mlr.execution.metrics import read_metrics
+from mlr.execution.runner_config import RunnerConfig
 from mlr.store import Store
 from mlr.store.records import Run
 
@@ -58,7 +59,7 @@ def _read_json(path: Path) -> dict | None:
         return None
 
 
-def unload_llm_if_gpu(settings: Settings, gpus: list[dict]) -> bool:
+def unload_llm_if_gpu(settings: RunnerConfig, gpus: list[dict]) -> bool:
     """GPU etiquette: free the chat model's GPU memory before training when a GPU is there."""
     if not (gpus and settings.unload_llm_before_run):
         return False
@@ -85,7 +86,7 @@ def pick_gpu(gpus: list[dict], held: list[int | None]) -> int | None:
 class RunJob:
     """Executes the claimed run ``run`` (a record with status 'running') to its end."""
 
-    def __init__(self, settings: Settings, store: Store, run: Run, cancel_event: threading.Event):
+    def __init__(self, settings: RunnerConfig, store: Store, run: Run, cancel_event: threading.Event):
         self.settings, self.store, self.run, self.cancel_event = settings, store, run, cancel_event
         self.run_id = run.id
         self.run_dir = settings.runs_dir / f"run-{self.run_id:05d}"

@@ -1,8 +1,8 @@
 """The notebook runner: a persisted queue in the record and a worker that executes it.
 
-``NotebookRunner(settings, store)`` implements ``mlr.protocols.Runner``. ``submit`` queues a run and
+``NotebookRunner(config, store)`` implements ``mlr.protocols.Runner``. ``submit`` queues a run and
 returns at once; a dispatcher thread (one per runner, started on first use or by ``start()``) claims
-queued runs while fewer than ``settings.max_parallel_runs`` are running (across every process that
+queued runs while fewer than ``config.max_parallel_runs`` are running (across every process that
 shares the record) and executes each in its own thread (:class:`mlr.execution.job.RunJob`).
 ``run`` = submit + wait. ``cancel`` works for queued and running runs, from any process.
 
@@ -23,6 +23,7 @@ from mlr.config import Settings
 from mlr.execution import procs
 from mlr.execution.errors import NotebookContractError, UnknownRunError
 from mlr.execution.job import RunJob
+from mlr.execution.runner_config import RunnerConfig
 from mlr.protocols import RunError, RunOutcome
 from mlr.store import FINAL, Store
 from mlr.store.records import Run, RunErrorData
@@ -52,8 +53,11 @@ class NotebookRunner:
     queued runs to the app.
     """
 
-    def __init__(self, settings: Settings, store: Store, *, adopt_queue: bool = True):
-        self.settings, self.store, self.adopt_queue = settings, store, adopt_queue
+    def __init__(self, config: RunnerConfig | Settings, store: Store, *, adopt_queue: bool = True):
+        """``config``: a :class:`RunnerConfig` (the settings it reads); full ``Settings`` are narrowed to one."""
+        if isinstance(config, Settings):
+            config = RunnerConfig.from_settings(config)
+        self.settings, self.store, self.adopt_queue = config, store, adopt_queue
         self.identity = procs.process_identity()
         self._lock = threading.Lock()
         self._wake, self._stop = threading.Event(), threading.Event()
