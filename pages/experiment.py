@@ -5,7 +5,7 @@ import streamlit as st
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr.execution.prototypes import list_prototypes
-from ui import experiment_agent, resources
+from ui import experiment_agent, experiment_loop, resources
 from ui import experiment_run as view
 
 st.title("Experiment")
@@ -43,6 +43,7 @@ if variant is not None:
 
 # 3. ExperimentAgent panel (prototype ranking, adaptation, debug loop): ui/experiment_agent.py.
 experiment_agent.render(plan=plan, prototype=proto, parameters=params, runner=runner, store=store, settings=settings)
+experiment_loop.render(plan, proto, store, settings)  # the experiment loop: ui/experiment_loop.py
 
 # 4. Live runs (polled every second) and results.
 view.live_runs(store, runner, plan_id=plan_id, notebook=str(proto.path.resolve()))

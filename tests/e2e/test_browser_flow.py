@@ -9,6 +9,7 @@ screenshots and the server log stay in test-artifacts/<test name>/.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -134,6 +135,53 @@ def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
         flow.no_traceback()
         flow.shot("comparison")
         page.get_by_text(re.compile(r"Baseline (accuracy|rmse|balanced_accuracy)")).first.wait_for()
+    except BaseException:
+        try:
+            flow.shot("failure")
+        finally:
+            raise
+    finally:
+        server.stop()
+
+
+def test_experiment_loop_in_a_real_browser(browser, artifacts, tmp_path):
+    """Start a loop on a sample prototype (4 runs, 1 seed, parameters only), see the chart grow, stop it."""
+    server = AppServer(tmp_path / "data", artifacts / "server.log", env={"MLR_LLM_BACKEND": "embedded"}).start()
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    flow = Flow(page, artifacts)
+    measured = page.get_by_text(re.compile(r"^Progress: \d+ experiments measured")).first
+
+    def count() -> int:
+        return int(re.search(r"Progress: (\d+)", measured.inner_text()).group(1))
+
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("[data-testid='stApp']", timeout=120_000)
+        flow.settle()
+        flow.go("Experiment")
+        flow.see("Start a loop")
+        for label, value in (("Budget: runs", "4"), ("Seeds", "1")):
+            field = page.get_by_role("spinbutton", name=label, exact=True)
+            field.fill(value)
+            field.press("Tab")
+        page.get_by_text("Parameters only", exact=True).click()
+        flow.shot("loop-form")
+        flow.click("Start loop")
+        measured.wait_for(timeout=180_000)
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
+        first = count()
+        deadline = time.monotonic() + 180
+        while count() < max(2, first + 1):  # the chart grows as experiments are measured
+            assert time.monotonic() < deadline, f"the chart stayed at {count()} experiments"
+            page.wait_for_timeout(500)
+        flow.no_traceback()
+        flow.shot("loop-running")
+        page.get_by_text(re.compile(r"^Running — \d+ of 4 runs used")).first.wait_for(timeout=10_000)
+        flow.click("Stop")
+        flow.see(re.compile(r"^Stopped — "), timeout=120)
+        flow.settle()
+        flow.no_traceback()
+        flow.shot("loop-stopped")
     except BaseException:
         try:
             flow.shot("failure")
