@@ -10,30 +10,28 @@ live view is a fragment that rereads the record every two seconds.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import datetime
-from typing import Any
 
 import streamlit as st
 
-from mlr.execution.errors import NotebookContractError
 from mlr.experiments import control, outcome
-from mlr.experiments.control import LoopInputError
-from mlr.experiments.space import SearchSpace, space_for_notebook
+from mlr.experiments.progress import (
+    ENDED,
+    STATUS_WORDS,
+    VERDICT_WORDS,
+    bar_value,
+    chart_rows,
+    log_csv,
+    mean_sd,
+    status_line,
+    table_rows,
+)
 from mlr.store.loop_records import Loop, LoopExperiment
 from ui import resources
+from ui.loop_start import run, start_form
+from ui.loop_steer import act, awaiting, code_changes, steer
 
 LIVE_EVERY_S = 2.0
-ENDED = ("stopped", "finished", "failed")
-STATUS_WORDS = {"created": "Starting", "running": "Running", "paused": "Paused", "stopped": "Stopped",
-                "finished": "Finished", "interrupted": "Interrupted", "failed": "Failed"}
-EXP_WORDS = {"baseline": "baseline", "pending": "waiting to run", "awaiting_approval": "awaiting your approval",
-             "rejected": "rejected by you", "refused": "refused (unsafe change)", "running": "running",
-             "kept": "kept", "discarded": "discarded", "failed": "failed"}
-VERDICT_WORDS = {"success": "success", "unconfirmed": "unconfirmed (one seed)", "below_bar": "below the bar",
-                 "not_significant": "not significant", "worse": "worse than the baseline", "failed": "failed"}
 # Colours of the progress chart (outcome → colour), fixed so a dot keeps its colour as the loop grows.
 OUTCOMES = {"baseline": "#7f7f7f", "kept": "#2ca02c", "discarded": "#ff7f0e", "failed": "#d62728",
             "running": "#1f77b4"}
@@ -53,7 +51,7 @@ def render(plan, prototype, store, settings) -> None:
     loops = [lp for lp in store.list_loops(plan_id=plan_id, notebook=notebook) if lp.plan_id == plan_id]
     running = [lp for lp in loops if lp.status == "running"]
     with st.expander("Start a new loop" if loops else "Start a loop", expanded=not loops):
-        _start_form(plan, prototype, store, settings, scope, busy=bool(running))
+        start_form(plan, prototype, store, settings, scope, busy=bool(running))
     if not loops:
         return
     pick_key = f"xl-pick-{scope}"
@@ -81,141 +79,6 @@ def _when(stamp: str) -> str:
         return stamp or "?"
 
 
-# -- start ---------------------------------------------------------------------------------------------------
-def _space_rows(space: SearchSpace) -> list[dict[str, Any]]:
-    rows = []
-    for p in space.params:
-        if p.searchable and p.distribution is not None:
-            what = p.distribution.text()
-        else:
-            what = f"fixed at {p.value!r}"
-        rows.append({"parameter": p.name, "search it": p.searchable, "range / choices": what,
-                     "why fixed": "" if p.searchable else ("🔒 " if p.locked else "") + p.reason,
-                     "default": repr(p.value)})
-    return rows
-
-
-def edited_space(space: SearchSpace, wanted: dict[str, bool], fallback: SearchSpace | None = None
-                 ) -> tuple[SearchSpace, list[str]]:
-    """``space`` with the researcher's "search it" choices applied; ``(space, problems)``.
-
-    A locked parameter (the seed, the split, …) stays fixed; a parameter with no range or choices can be
-    searched only when ``fallback`` (the space derived without the plan) has a distribution for it.
-    """
-    params, problems = [], []
-    for p in space.params:
-        want = wanted.get(p.name, p.searchable)
-        if want == p.searchable:
-            params.append(p)
-        elif not want:
-            params.append(p.model_copy(update={"searchable": False, "reason": "kept fixed by you"}))
-        elif p.locked:
-            problems.append(f"{p.name} must stay fixed: it is {p.reason}")
-            params.append(p)
-        else:
-            dist = p.distribution
-            if dist is None and fallback is not None and (alt := fallback.get(p.name)) is not None:
-                dist = alt.distribution
-            if dist is None:
-                problems.append(f"{p.name} cannot be searched: {p.reason or 'no range or choices are known'}")
-                params.append(p)
-            else:
-                params.append(p.model_copy(update={"searchable": True, "distribution": dist,
-                                                   "reason": "searched at your request"}))
-    return space.model_copy(update={"params": params}), problems
-
-
-def _start_form(plan, prototype, store, settings, scope: str, *, busy: bool) -> None:
-    plan_id = plan.id if plan else None
-    try:
-        space = space_for_notebook(prototype.path, control.plan_parameters(plan.data) if plan else None)
-    except (NotebookContractError, OSError, ValueError) as exc:
-        st.error(f"This notebook cannot be searched: {exc}")
-        return
-    has_seed = _has_seed(prototype.path)
-    with st.form(f"xl-start-{scope}"):
-        goal = ""
-        if plan is None:
-            goal = st.text_input("Goal (one sentence)", key=f"xl-goal-{scope}",
-                                 placeholder=f"improve {prototype.primary_metric or 'the metric'}")
-        c1, c2, c3 = st.columns(3)
-        budget_runs = c1.number_input("Budget: runs", min_value=1, max_value=1000, value=12, step=1,
-                                      key=f"xl-runs-{scope}", help="Every notebook run counts, each seed included.")
-        budget_minutes = c2.number_input("Budget: minutes (0 = no limit)", min_value=0.0, value=0.0, step=5.0,
-                                         key=f"xl-minutes-{scope}")
-        run_minutes = c3.number_input("Time limit per run, minutes (0 = the app's)", min_value=0.0, value=0.0,
-                                      step=1.0, key=f"xl-run-limit-{scope}")
-        c1, c2 = st.columns(2)
-        seeds = c1.number_input("Seeds", min_value=1, max_value=20, value=3, step=1, key=f"xl-seeds-{scope}",
-                                help="The baseline and every promising candidate run once per seed (mean ± sd).")
-        bar = c2.number_input("Success bar (% improvement over the baseline)", min_value=0.0, max_value=1000.0,
-                              value=round(float(settings.success_bar) * 100, 2), step=1.0, key=f"xl-bar-{scope}")
-        if not has_seed:
-            st.caption("This notebook has no seed parameter: every experiment runs once, and results stay "
-                       "unconfirmed.")
-        c1, c2, c3 = st.columns(3)
-        approval = c1.checkbox("Code changes need my approval", value=True, key=f"xl-approval-{scope}",
-                               help="Off: autopilot, the model's code changes run without asking you.")
-        params_only = c2.checkbox("Parameters only", value=False, key=f"xl-params-only-{scope}",
-                                  help="Only the parameter search; the model proposes no code changes.")
-        stop_at_success = c3.checkbox("Stop at success", value=True, key=f"xl-stop-success-{scope}",
-                                      help="Off: go on until the budget is spent.")
-        st.markdown("**What the loop may change** — untick *search it* to keep a parameter fixed. "
-                    "🔒 parameters define the evaluation (seed, split, data) and are never changed.")
-        table = st.data_editor(_space_rows(space), key=f"xl-space-{scope}", hide_index=True, width="stretch",
-                               disabled=["parameter", "range / choices", "why fixed", "default"],
-                               column_config={"search it": st.column_config.CheckboxColumn(
-                                   "search it", help="Let the loop vary this parameter")})
-        for note in space.notes:
-            st.caption(note)
-        submitted = st.form_submit_button("Start loop", type="primary")
-    if not submitted:
-        return
-    if busy:
-        st.warning("A loop of this plan and notebook is already running: stop it (below) before starting another.")
-        return
-    wanted = {row["parameter"]: bool(row["search it"]) for row in _rows(table)}
-    fallback = space_for_notebook(prototype.path) if plan is not None else None
-    chosen, problems = edited_space(space, wanted, fallback)
-    if problems:
-        st.error("The loop was not started. " + " ".join(f"{p}." for p in problems))
-        return
-    if not chosen.searchable and params_only:
-        st.error("The loop was not started: with *parameters only*, at least one parameter must be searched.")
-        return
-    try:
-        loop_id = control.create(store, prototype.path, plan_id=plan_id, goal=goal.strip(),
-                                 budget_runs=int(budget_runs), budget_minutes=float(budget_minutes) or None,
-                                 seeds=int(seeds), bar=float(bar) / 100, autopilot=not approval,
-                                 params_only=params_only, stop_at_success=stop_at_success,
-                                 run_timeout_s=float(run_minutes) * 60 or None, space=chosen)
-    except LoopInputError as exc:
-        st.error(f"The loop was not started: {exc}.")
-        return
-    _run(loop_id, params_only)
-    st.session_state[f"xl-pick-{scope}"] = loop_id
-    st.rerun()
-
-
-def _has_seed(path) -> bool:
-    from mlr.execution.parameters import inspect_parameters, read_notebook
-    from mlr.experiments.integrity import seed_parameter
-
-    meta = dict(read_notebook(path).metadata.get("mlr", {}) or {})
-    return seed_parameter(inspect_parameters(path), meta) is not None
-
-
-def _rows(table) -> list[dict]:
-    if hasattr(table, "to_dict"):
-        return table.to_dict("records")
-    return list(table)
-
-
-def _run(loop_id: int, params_only: bool) -> None:
-    """Run or resume the loop on the job board of this app (a worker thread; nothing of Streamlit there)."""
-    resources.workspace().start_loop(loop_id, use_model=not params_only)
-
-
 # -- live view -------------------------------------------------------------------------------------------------
 @st.fragment(run_every=LIVE_EVERY_S)
 def _live(loop_id: int) -> None:
@@ -239,13 +102,13 @@ def _live(loop_id: int) -> None:
         _table(loop, exps)
     elif loop.status in ("created", "running"):
         st.caption("Measuring the baseline; the chart appears with the first result.")
-    _awaiting(loop, exps)
+    awaiting(loop, exps)
     if loop.status not in ENDED:
-        _steer(loop)
-    _code_changes(exps)
+        steer(loop)
+    code_changes(exps)
     if exps:
-        st.download_button("Download log (CSV)", data=log_csv(loop, exps), file_name=f"experiment-loop-{loop.created_at[:10]}.csv",
-                           mime="text/csv", key=f"xl-csv-{loop_id}", on_click="ignore")
+        st.download_button("Download log (CSV)", data=log_csv(loop, exps),
+                           file_name=f"experiment-loop-{loop.created_at[:10]}.csv", mime="text/csv", key=f"xl-csv-{loop_id}", on_click="ignore")
     if loop.status in ENDED or (loop.status in ("paused", "interrupted") and view.summary):
         _ending(loop, view)
 
@@ -256,21 +119,6 @@ def _minutes(loop: Loop) -> float:
     if loop.status == "running" and job is not None and not job.done:
         seconds += job.seconds  # the record adds this run's time when it ends
     return seconds / 60
-
-
-def status_line(loop: Loop, minutes: float) -> str:
-    cfg = loop.config
-    used = f"{loop.runs_used} of {cfg.budget_runs} runs used, {minutes:.1f}"
-    used += f" of {cfg.budget_minutes:g} min" if cfg.budget_minutes else " min"
-    word = STATUS_WORDS.get(loop.status, loop.status)
-    if loop.status == "running" and loop.control == "pause":
-        word = "Pausing after the current run"
-    elif loop.status == "running" and loop.control == "stop":
-        word = "Stopping"
-    line = f"{word} — {used}"
-    if loop.status in ("paused", "stopped", "finished") and loop.stopped_because:
-        line += f" · {loop.stopped_because}"
-    return line
 
 
 def _status(loop: Loop, view: outcome.LoopView) -> None:
@@ -293,16 +141,10 @@ def _status(loop: Loop, view: outcome.LoopView) -> None:
     direction = "higher" if loop.config.higher_is_better else "lower"
     if base is not None and base.mean is not None:
         st.caption(f"Goal: {loop.goal or 'improve ' + metric} · {metric} ({direction} is better) · baseline "
-                   f"{_mean_sd(base.mean, base.sd, base.n)} · success bar {loop.config.bar:.0%} · "
+                   f"{mean_sd(base.mean, base.sd, base.n)} · success bar {loop.config.bar:.0%} · "
                    f"{loop.config.seeds} seed(s)")
     if view.model_note:
         st.caption(f"Model: {view.model_note}")
-
-
-def _mean_sd(mean: float | None, sd: float | None, n: int) -> str:
-    if mean is None:
-        return "no value"
-    return f"{mean:.4g}" + ("" if sd is None else f" ± {sd:.2g}") + f" (n={n})"
 
 
 def _controls(loop: Loop) -> None:
@@ -313,24 +155,14 @@ def _controls(loop: Loop) -> None:
     if loop.status == "running":
         if cols[0].button("Pause", key=f"xl-pause-{loop.id}", disabled=loop.control is not None,
                           help="Finish the current run, then wait; nothing measured is lost."):
-            _act(lambda: control.pause(store, loop.id), "The loop pauses after the current run.")
+            act(lambda: control.pause(store, loop.id), "The loop pauses after the current run.")
     elif loop.status in ("paused", "interrupted") or (loop.status == "created" and not starting):
         if cols[0].button("Resume", key=f"xl-resume-{loop.id}", type="primary"):
-            _act(lambda: _run(loop.id, loop.config.params_only), "The loop goes on.")
+            act(lambda: run(loop.id, loop.config.params_only), "The loop goes on.")
     if loop.status not in ENDED:
         if cols[1].button("Stop", key=f"xl-stop-{loop.id}", disabled=loop.control == "stop",
                           help="End the loop now; the current run is cancelled, everything measured is kept."):
-            _act(lambda: control.stop(store, loop.id), "The loop stops.")
-
-
-def _act(action, message: str) -> None:
-    try:
-        action()
-    except LoopInputError as exc:
-        st.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
-        return
-    st.toast(message)
-    st.rerun()
+            act(lambda: control.stop(store, loop.id), "The loop stops.")
 
 
 def _current_run(store, exps: list[LoopExperiment]) -> None:
@@ -354,33 +186,6 @@ def _current_run(store, exps: list[LoopExperiment]) -> None:
 
 
 # -- chart and table -----------------------------------------------------------------------------------------------
-def chart_rows(loop: Loop, exps: list[LoopExperiment]) -> tuple[list[dict], list[dict]]:
-    """The dots (one per measured or failed experiment) and the best-so-far step line of the progress chart."""
-    higher = loop.config.higher_is_better
-    values = [e.mean for e in exps if e.mean is not None]
-    worst = (min(values) if higher else max(values)) if values else 0.0
-    dots, line, best = [], [], None
-    for e in exps:
-        if e.mean is None and e.status != "failed":
-            continue
-        outcome_ = ("baseline" if e.kind == "baseline" else e.status if e.status in ("kept", "discarded", "failed")
-                    else "running")
-        y = e.mean if e.mean is not None else worst  # a failed experiment has no value: drawn at the worst one
-        dots.append({"experiment": e.ordinal, "value": y, "outcome": outcome_, "kind": e.kind,
-                     "mean ± sd": _mean_sd(e.mean, e.sd, e.n), "change": e.reason[:120]})
-        if outcome_ in ("baseline", "kept") and e.mean is not None:
-            if best is None or (e.mean > best if higher else e.mean < best):
-                best = e.mean
-        if best is not None:
-            line.append({"experiment": e.ordinal, "best": best})
-    return dots, line
-
-
-def bar_value(baseline: float, bar: float, higher: bool) -> float:
-    """The metric a candidate must reach: the baseline moved by ``bar`` × |baseline| in the metric's direction."""
-    return baseline + bar * abs(baseline) if higher else baseline - bar * abs(baseline)
-
-
 def _chart(loop: Loop, exps: list[LoopExperiment], view: outcome.LoopView) -> None:
     import altair as alt
     import pandas as pd
@@ -409,28 +214,8 @@ def _chart(loop: Loop, exps: list[LoopExperiment], view: outcome.LoopView) -> No
     best = view.best
     caption = f"Progress: {len(dots)} experiments measured"
     if best is not None and best.mean is not None:
-        caption += f"; best so far: experiment {best.ordinal}, {_mean_sd(best.mean, best.sd, best.n)}"
+        caption += f"; best so far: experiment {best.ordinal}, {mean_sd(best.mean, best.sd, best.n)}"
     st.caption(caption + ". Dashed lines: the baseline and the success bar; the line: the best so far.")
-
-
-def changed_parameters(loop: Loop, exp: LoopExperiment) -> str:
-    base = loop.config.base_parameters
-    seed = loop.config.seed_parameter
-    changed = {k: v for k, v in exp.parameters.items() if k != seed and base.get(k) != v}
-    return ", ".join(f"{k}={v!r}" for k, v in changed.items())
-
-
-def table_rows(loop: Loop, exps: list[LoopExperiment]) -> list[dict[str, Any]]:
-    rows = []
-    for e in exps:
-        verdict = VERDICT_WORDS.get(e.verdict, e.verdict)
-        rows.append({"experiment": e.ordinal, "kind": e.kind, "status": EXP_WORDS.get(e.status, e.status),
-                     "mean": e.mean, "sd": e.sd, "n": e.n, "verdict": verdict,
-                     "change / reason": e.reason + (" (code change: see below)" if e.diff else ""),
-                     "parameters": "the prototype's defaults" if e.kind == "baseline"
-                     else changed_parameters(loop, e) or "as the best so far",
-                     "error": e.error[:200]})
-    return rows
 
 
 def _table(loop: Loop, exps: list[LoopExperiment]) -> None:
@@ -442,65 +227,13 @@ def _table(loop: Loop, exps: list[LoopExperiment]) -> None:
                                 "sd": st.column_config.NumberColumn("± sd", format="%.2g")})
 
 
-# -- steering ---------------------------------------------------------------------------------------------------------
-def _awaiting(loop: Loop, exps: list[LoopExperiment]) -> None:
-    store = resources.store()
-    waiting = [e for e in exps if e.status == "awaiting_approval"]
-    if not waiting:
-        return
-    st.markdown(f"**Code changes awaiting your approval ({len(waiting)})** — nothing model-written runs until "
-                "you approve it.")
-    for e in waiting:
-        with st.container(border=True):
-            st.markdown(f"**Experiment {e.ordinal}** · {e.reason or 'a code change proposed by the model'}")
-            st.code(e.diff or "(no diff recorded)", language="diff")
-            note = st.text_input("Note to the agent (optional)", key=f"xl-note-{loop.id}-{e.id}")
-            a, r = st.columns(2)
-            if a.button("Approve", key=f"xl-approve-{loop.id}-{e.id}", type="primary"):
-                _act(lambda: control.decide(store, e.id, True, note), f"Experiment {e.ordinal} approved: it runs "
-                     "at the loop's next step.")
-            if r.button("Reject", key=f"xl-reject-{loop.id}-{e.id}"):
-                _act(lambda: control.decide(store, e.id, False, note), f"Experiment {e.ordinal} rejected.")
-
-
-def _steer(loop: Loop) -> None:
-    store = resources.store()
-    space = SearchSpace.model_validate(loop.config.space) if loop.config.space else None
-    with st.expander("Steer the loop: feedback, pin or ban a parameter value"):
-        text = st.text_input("Feedback for the next proposal (e.g. \"try a smaller learning rate\")",
-                             key=f"xl-feedback-{loop.id}")
-        if st.button("Send feedback", key=f"xl-feedback-send-{loop.id}", disabled=not text.strip()):
-            _act(lambda: control.feedback(store, loop.id, text), "Feedback saved: the next proposal reads it.")
-        names = [p.name for p in space.params if not p.locked] if space else []
-        if not names:
-            return
-        c1, c2, c3 = st.columns([2, 2, 1])
-        name = c1.selectbox("Parameter", names, key=f"xl-pin-name-{loop.id}")
-        value = c2.text_input("Value", key=f"xl-pin-value-{loop.id}", placeholder="e.g. 0.01 or 'ridge'")
-        how = c3.radio("Action", ["pin", "ban"], key=f"xl-pin-how-{loop.id}", horizontal=True,
-                       help="Pin: always use this value. Ban: never try it again.")
-        if st.button("Apply", key=f"xl-pin-apply-{loop.id}", disabled=not value.strip()):
-            _act(lambda: control.pin(store, loop.id, name, value.strip(), ban=how == "ban"),
-                 f"{name} {'pinned to' if how == 'pin' else 'banned at'} {value.strip()}.")
-
-
-def _code_changes(exps: list[LoopExperiment]) -> None:
-    tried = [e for e in exps if e.diff and e.status != "awaiting_approval"]
-    if not tried:
-        return
-    with st.expander(f"Code changes tried ({len(tried)})"):
-        for e in tried:
-            st.markdown(f"**Experiment {e.ordinal}** · {e.kind} · {EXP_WORDS.get(e.status, e.status)} · {e.reason}")
-            st.code(e.diff, language="diff")
-
-
 # -- the end -------------------------------------------------------------------------------------------------------
 def _ending(loop: Loop, view: outcome.LoopView) -> None:
     best = view.best
     if best is not None and best.mean is not None:
         imp = "" if best.relative_improvement is None else f", {best.relative_improvement:+.1%} against the baseline"
         p = "" if best.p_value is None else f", p = {best.p_value:.3g}"
-        text = (f"experiment {best.ordinal} ({best.kind}) reached {_mean_sd(best.mean, best.sd, best.n)}{imp}{p}")
+        text = (f"experiment {best.ordinal} ({best.kind}) reached {mean_sd(best.mean, best.sd, best.n)}{imp}{p}")
         if best.verdict == "success":
             st.success(f"Success: {text} — it clears the {loop.config.bar:.0%} bar and the difference is "
                        "statistically supported.")
@@ -515,30 +248,3 @@ def _ending(loop: Loop, view: outcome.LoopView) -> None:
     if loop.data.refined_plan_version is not None:
         st.success(f"A refined plan is saved as a draft version (version {loop.data.refined_plan_version}) "
                    "on the Plan page.")
-
-
-def log_csv(loop: Loop, exps: list[LoopExperiment]) -> str:
-    """The loop's log: one row per experiment and seed (an experiment not measured yet: one row, no seed)."""
-    out = io.StringIO()
-    fields = ["experiment", "parent", "kind", "status", "seed", "metric", "value", "run", "mean", "sd", "n",
-              "verdict", "p_value", "relative_improvement", "parameters", "reason", "code_change", "error"]
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    ordinals = {e.id: e.ordinal for e in exps}
-    for e in exps:
-        runs = e.data.get("runs", {})
-        seeds = list(dict.fromkeys([*e.metric_by_seed, *runs])) or [""]
-        for seed in seeds:
-            writer.writerow({"experiment": e.ordinal, "parent": ordinals.get(e.parent_id, ""), "kind": e.kind,
-                             "status": e.status, "seed": "" if seed in ("", "None") else seed,
-                             "metric": loop.config.metric or "", "value": _blank(e.metric_by_seed.get(seed)),
-                             "run": _blank(runs.get(seed)), "mean": _blank(e.mean), "sd": _blank(e.sd), "n": e.n,
-                             "verdict": e.verdict, "p_value": _blank(e.p_value),
-                             "relative_improvement": _blank(e.relative_improvement),
-                             "parameters": json.dumps(e.parameters, sort_keys=True, default=str),
-                             "reason": e.reason, "code_change": "yes" if e.diff else "", "error": e.error})
-    return out.getvalue()
-
-
-def _blank(value) -> Any:
-    return "" if value is None else value

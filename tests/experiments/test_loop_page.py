@@ -15,10 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from mlr.config import REPO_ROOT
 from mlr.execution.prototypes import add_prototype
-from mlr.experiments import control
+from mlr.experiments import control, progress
 from mlr.experiments.space import space_for_notebook
 from tests.support.loop_notebooks import EVAL_CELL, toy_notebook
-from ui import experiment_loop as panel
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -152,20 +151,20 @@ def test_awaiting_code_candidate_shows_its_diff_and_approve_makes_it_pending(pag
 # -- pure helpers -------------------------------------------------------------------------------------------------
 def test_edited_space_keeps_locked_parameters_fixed(tmp_path):
     space = space_for_notebook(toy_notebook(tmp_path / "t.ipynb"))
-    chosen, problems = panel.edited_space(space, {"lr": False, "seed": True})
+    chosen, problems = progress.edited_space(space, {"lr": False, "seed": True})
     assert not chosen.get("lr").searchable and chosen.get("lr").reason == "kept fixed by you"
     assert not chosen.get("seed").searchable
     assert problems and problems[0].startswith("seed must stay fixed")
-    again, problems = panel.edited_space(chosen, {"lr": True})
+    again, problems = progress.edited_space(chosen, {"lr": True})
     assert again.get("lr").searchable and again.get("lr").distribution is not None and not problems
 
 
 def test_bar_chart_rows_and_csv_log():
     from mlr.store.loop_records import Loop, LoopConfig, LoopExperiment
 
-    assert panel.bar_value(0.5, 0.1, True) == pytest.approx(0.55)
-    assert panel.bar_value(2.0, 0.1, False) == pytest.approx(1.8)
-    assert panel.bar_value(-1.0, 0.1, True) == pytest.approx(-0.9)
+    assert progress.bar_value(0.5, 0.1, True) == pytest.approx(0.55)
+    assert progress.bar_value(2.0, 0.1, False) == pytest.approx(1.8)
+    assert progress.bar_value(-1.0, 0.1, True) == pytest.approx(-0.9)
     loop = Loop(id=1, notebook="n", config=LoopConfig(metric="score", seed_parameter="seed",
                                                       base_parameters={"lr": 0.1, "seed": 0}))
 
@@ -179,16 +178,16 @@ def test_bar_chart_rows_and_csv_log():
             exp(2, "parameters", "kept", {"0": 0.6, "1": 0.62}, 0.61, parameters={"lr": 0.05, "seed": 0}),
             exp(3, "code", "failed", {"0": None}, None, diff="-a\n+b"),
             exp(4, "code", "awaiting_approval", {}, None, diff="-a\n+c")]
-    dots, line = panel.chart_rows(loop, exps)
+    dots, line = progress.chart_rows(loop, exps)
     assert [d["outcome"] for d in dots] == ["baseline", "discarded", "kept", "failed"]
     assert dots[3]["value"] == 0.4  # a failed experiment is drawn at the worst value
     assert [p["best"] for p in line] == [0.51, 0.51, 0.61, 0.61]
-    rows = panel.table_rows(loop, exps)
+    rows = progress.table_rows(loop, exps)
     assert rows[1]["parameters"] == "lr=0.3" and rows[0]["parameters"] == "the prototype's defaults"
-    log = list(csv.DictReader(io.StringIO(panel.log_csv(loop, exps))))
+    log = list(csv.DictReader(io.StringIO(progress.log_csv(loop, exps))))
     assert [(r["experiment"], r["seed"], r["value"]) for r in log] == [
         ("0", "0", "0.5"), ("0", "1", "0.52"), ("1", "0", "0.4"), ("2", "0", "0.6"), ("2", "1", "0.62"),
         ("3", "0", ""), ("4", "", "")]
     assert log[0]["run"] == "1" and log[5]["code_change"] == "yes" and log[2]["parent"] == ""
-    assert panel.status_line(loop.model_copy(update={"status": "running", "runs_used": 5}), 3.24) == \
+    assert progress.status_line(loop.model_copy(update={"status": "running", "runs_used": 5}), 3.24) == \
         "Running — 5 of 12 runs used, 3.2 min"
