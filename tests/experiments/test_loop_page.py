@@ -92,7 +92,7 @@ def test_start_from_the_form_see_chart_and_table_then_stop(page, store, toy):
     fixed = editor.set_index("parameter")
     assert not fixed.loc["seed", "search it"] and "🔒" in fixed.loc["seed", "why fixed"]
     assert not fixed.loc["test_size", "search it"] and fixed.loc["lr", "search it"]
-    at.number_input(key=f"xl-runs-{SCOPE}").set_value(3)
+    at.number_input(key=f"xl-runs-{SCOPE}").set_value(8)  # room to press Stop while it runs
     at.number_input(key=f"xl-seeds-{SCOPE}").set_value(1)
     at.checkbox(key=f"xl-params-only-{SCOPE}").check()
     next(b for b in at.button if b.label == "Start loop").click().run()
@@ -100,7 +100,7 @@ def test_start_from_the_form_see_chart_and_table_then_stop(page, store, toy):
     assert not at.error, [e.value for e in at.error]
 
     (loop,) = store.list_loops()
-    assert loop.config.params_only and loop.config.budget_runs == 3 and loop.config.seeds == 1
+    assert loop.config.params_only and loop.config.budget_runs == 8 and loop.config.seeds == 1
     assert loop.notebook == str(toy.path.resolve()) and loop.plan_id is None
     assert loop.config.space["params"] and not loop.config.autopilot
 
@@ -112,7 +112,7 @@ def test_start_from_the_form_see_chart_and_table_then_stop(page, store, toy):
     assert any("Progress: " in c.value for c in at.caption)
     status = " ".join(m.value for m in at.markdown)
     assert store.get_loop(loop.id).status == "running", "the loop ended before Stop could be pressed"
-    assert "Running — " in status and "of 3 runs used" in status
+    assert "Running — " in status and "of 8 runs used" in status
 
     at.button(key=f"xl-stop-{loop.id}").click().run()
     assert not at.exception, at.exception
