@@ -5,6 +5,7 @@ import streamlit as st
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr.execution.prototypes import list_prototypes
+from mlr.experiments.scope import ExperimentScope
 from ui import experiment_agent, experiment_loop, resources
 from ui import experiment_run as view
 
@@ -28,7 +29,8 @@ try:
 except NotebookContractError as exc:
     st.error(str(exc))
     st.stop()
-metric, higher = view.metric_choice(store, plan, proto, str(proto.path.resolve()))
+scope = ExperimentScope.of(store, plan, proto, params)  # this plan, this notebook: mlr/experiments/scope.py
+metric, higher = view.metric_choice(scope)
 st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher else 'lower'} is better) · "
            f"success bar {settings.success_bar:.0%}")
 
@@ -37,7 +39,9 @@ if st.button("Run baseline (defaults)", key="exp-baseline"):
     run_id = runner.submit(proto.path, defaults(params), kind="baseline", plan_id=plan_id)
     st.toast(f"Baseline queued as run {run_id}.")
 variant = view.parameter_form(proto, params, values_from_plan(plan.data if plan else None, params))
-if variant is not None:
+if variant is not None and (refusal := scope.refuse_variant(variant, defaults(params))):
+    st.warning(refusal)
+elif variant is not None:
     run_id = runner.submit(proto.path, variant, kind="variant", plan_id=plan_id)
     st.toast(f"Variant queued as run {run_id}.")
 
@@ -46,5 +50,5 @@ experiment_agent.render(plan=plan, prototype=proto, parameters=params, runner=ru
 experiment_loop.render(plan, proto, store, settings)  # the experiment loop: ui/experiment_loop.py
 
 # 4. Live runs (polled every second) and results.
-view.live_runs(store, runner, plan_id=plan_id, notebook=str(proto.path.resolve()))
-view.results(store, settings, plan_id=plan_id, notebook=str(proto.path.resolve()), metric=metric, higher=higher)
+view.live_runs(scope, runner)
+view.results(scope, settings)

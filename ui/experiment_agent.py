@@ -2,28 +2,37 @@
 
 ``render(...)`` is called by pages/experiment.py. Model calls and reruns take seconds to minutes, so they
 run in worker threads on a shared job board (never ``st.*`` there) and the panel polls them with a
-fragment. Everything the agent decides lands in the record (attempts, feedback, runs); only the
-transient proposal and ranking live in the session.
+fragment. The agents come from the workspace; everything they decide lands in the record (attempts,
+feedback, runs), including the debug session of this plan and notebook and its pending proposal, which
+are read back from there (``mlr.experiments.scope``, ``Debugger.pending``) on every rerun, so a reload,
+a second tab and the CLI see the same. Ranking and adaptation results live on the shared job board.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from mlr.agents.experiment_agent import ExperimentAgent
-from mlr.agents.experiment_debug import Debugger, DebugStop
+from mlr.agents.experiment_debug import DebugStop
 from mlr.agents.hub_candidates import find_candidates
-from mlr.execution.workbench import NotebookWorkbench
-from mlr.llm.errors import LLMError
+from mlr.execution.parameters import defaults
+from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Attempt, PlanListing, ReportData
 from ui import jobs, resources
 
-FAILED = ("failed", "timed_out")
+
+def _agent(*, with_embedder: bool = False):
+    if with_embedder:
+        resources.library()  # first load behind a spinner
+    resources.llm()
+    return resources.workspace().experiment_agent(with_embedder=with_embedder)
 
 
-def _agent(runner, store, settings, *, with_embedder: bool = False) -> ExperimentAgent:
-    embedder = resources.library().embedder if with_embedder else None
-    return ExperimentAgent(resources.llm(), NotebookWorkbench(runner), store, settings, embedder=embedder)
+def _queue_variant(scope: ExperimentScope, runner, notebook, values: dict, parameters) -> int | None:
+    """Queue a variant unless it only repeats the baseline (then say so); returns the run id."""
+    if why := scope.refuse_variant(values, defaults(parameters)):
+        st.warning(why)
+        return None
+    return runner.submit(notebook, values, kind="variant", plan_id=scope.plan_id)
 
 
 def _start(key: str, label: str, work) -> None:
@@ -36,6 +45,7 @@ _job_result = jobs.result
 def render(*, plan: PlanListing | None, prototype, parameters, runner, store, settings) -> None:
     plan_id = plan.id if plan else None
     scope = f"{plan_id}:{prototype.slug}"
+    experiment = ExperimentScope.of(store, plan, prototype, parameters)
     with st.expander("ExperimentAgent — prototype choice, adaptation, candidates, debugging", expanded=True):
         if getattr(resources.llm(), "demo_grade", False):
             st.warning("The agent runs on the embedded demo model: its choices and patches are demo-grade; "
@@ -44,11 +54,11 @@ def render(*, plan: PlanListing | None, prototype, parameters, runner, store, se
         with tabs[0]:
             _ranking(plan, runner, store, settings)
         with tabs[1]:
-            _adaptation(plan, prototype, runner, store, settings, scope)
+            _adaptation(plan, prototype, parameters, runner, store, experiment, scope)
         with tabs[2]:
-            _candidates(plan_id, prototype, parameters, runner, settings)
+            _candidates(experiment, prototype, parameters, runner, settings)
         with tabs[3]:
-            _debug(plan_id, prototype, runner, store, settings, scope)
+            _debug(experiment, runner, store, settings, scope)
 
 
 # -- 1. prototype choice -------------------------------------------------------------------------------
@@ -66,7 +76,7 @@ def _ranking(plan, runner, store, settings) -> None:
     running, result, error = _job_result(key)
     protos = list_prototypes(settings)
     if st.button("Rank prototypes for this plan", key="xa-rank", disabled=running):
-        agent = _agent(runner, store, settings, with_embedder=True)
+        agent = _agent(with_embedder=True)
         _start(key, "Ranking prototypes", lambda: agent.rank_prototypes(plan.data, protos))
     if error:
         st.error(f"Ranking failed: {error}")
@@ -82,7 +92,7 @@ def _ranking(plan, runner, store, settings) -> None:
 
 
 # -- 2. adaptation -------------------------------------------------------------------------------------
-def _adaptation(plan, prototype, runner, store, settings, scope) -> None:
+def _adaptation(plan, prototype, parameters, runner, store, experiment, scope) -> None:
     if not plan:
         st.caption("Adaptation needs an accepted plan.")
         return
@@ -90,7 +100,7 @@ def _adaptation(plan, prototype, runner, store, settings, scope) -> None:
     running, result, error = _job_result(key)
     _feedback_box(f"xa-adapt-fb-{scope}", lambda text: store.add_feedback(text, plan_id=plan.id))
     if st.button("Adapt the prototype to the plan", key="xa-adapt", disabled=running):
-        agent = _agent(runner, store, settings)
+        agent = _agent()
         _start(key, "Adapting the prototype", lambda: agent.adapt(plan.data, prototype.path, plan_id=plan.id))
     if error:
         st.error(f"Adaptation failed: {error}")
@@ -105,15 +115,17 @@ def _adaptation(plan, prototype, runner, store, settings, scope) -> None:
         if autopilot or st.checkbox("Approve this edit", key=f"xa-edit-{scope}-{i}"):
             approved.append(i)
     if st.button("Queue the adapted variant", key="xa-queue-adapted", type="primary"):
-        notebook = prototype.path
-        if approved:
-            notebook = _agent(runner, store, settings).apply_edits(result, approved, plan_id=plan.id)
-        run_id = runner.submit(notebook, result.parameters, kind="variant", plan_id=plan.id)
-        st.toast(f"Variant queued as run {run_id}" + (f" with {len(approved)} approved edit(s)." if approved else "."))
+        if approved:  # edited code: a new notebook, never the baseline again
+            notebook = _agent().apply_edits(result, approved, plan_id=plan.id)
+            run_id = runner.submit(notebook, result.parameters, kind="variant", plan_id=plan.id)
+        else:
+            run_id = _queue_variant(experiment, runner, prototype.path, result.parameters, parameters)
+        if run_id is not None:
+            st.toast(f"Variant queued as run {run_id}" + (f" with {len(approved)} approved edit(s)." if approved else "."))
 
 
 # -- 3. candidates -------------------------------------------------------------------------------------
-def _candidates(plan_id, prototype, parameters, runner, settings) -> None:
+def _candidates(experiment, prototype, parameters, runner, settings) -> None:
     kind = st.radio("Look for", ["model", "dataset"], horizontal=True, key="xa-hf-kind")
     task = st.text_input("Task (Hub tag, e.g. text-classification)", key="xa-hf-task")
     search = st.text_input("Name contains", key="xa-hf-search")
@@ -140,8 +152,9 @@ def _candidates(plan_id, prototype, parameters, runner, settings) -> None:
         return
     target = st.selectbox("Parameter to set", names, key="xa-hf-param")
     if st.button(f"Queue a variant with {target} = {pick}", key="xa-hf-queue"):
-        run_id = runner.submit(prototype.path, {target: pick}, kind="variant", plan_id=plan_id)
-        st.toast(f"Variant queued as run {run_id}.")
+        run_id = _queue_variant(experiment, runner, prototype.path, {target: pick}, parameters)
+        if run_id is not None:
+            st.toast(f"Variant queued as run {run_id}.")
 
 
 # -- 4. debugging --------------------------------------------------------------------------------------
@@ -152,33 +165,29 @@ def _feedback_box(key: str, save) -> None:
         st.toast("Stored; the next proposal will follow it.")
 
 
-def _debug(plan_id, prototype, runner, store, settings, scope) -> None:
-    notebook = str(prototype.path.resolve())
-    failed = [r for r in store.list_runs(plan_id=plan_id, status=FAILED, limit=50) if r.notebook == notebook]
-    root_key = f"xa-debug-root-{scope}"
+def _debug(experiment: ExperimentScope, runner, store, settings, scope) -> None:
+    failed = experiment.failed()
     if failed:
         labels = {r.id: f"run {r.id} ({r.kind}) {r.status}: {r.error.ename if r.error else ''}" for r in failed}
         run_id = st.selectbox("Failed run", list(labels), format_func=labels.get, key=f"xa-debug-run-{scope}")
         if st.button("Debug this run", key="xa-debug-start"):
             run = store.get_run(run_id)
-            dbg = Debugger(resources.llm(), NotebookWorkbench(runner), store, settings, plan_id=plan_id)
-            st.session_state[root_key] = dbg.start(run.notebook, run.parameters, outcome=runner.outcome(run_id))
-            st.session_state.pop(f"xa-proposal-{scope}", None)
-    elif root_key not in st.session_state:
-        st.caption("No failed run of this prototype yet. When a run fails, debug it here.")
-    root_id = st.session_state.get(root_key)
+            dbg = resources.workspace().debugger(plan_id=experiment.plan_id)
+            dbg.start(run.notebook, run.parameters, outcome=runner.outcome(run_id))  # the newest session
+    root_id = experiment.debug_session()  # the latest session of this plan and notebook, from the record
     if root_id is None:
+        if not failed:
+            st.caption("No failed run of this prototype yet. When a run fails, debug it here.")
         return
-    _session(root_id, plan_id, runner, store, settings, scope)
+    _session(root_id, experiment.plan_id, settings)
 
 
-def _session(root_id, plan_id, runner, store, settings, scope) -> None:
-    dbg = Debugger(resources.llm(), NotebookWorkbench(runner), store, settings, plan_id=plan_id)
-    key, prop_key = f"exp-debug:{root_id}", f"xa-proposal-{scope}"
+def _session(root_id, plan_id, settings) -> None:
+    dbg = resources.workspace().debugger(plan_id=plan_id)
+    key = f"exp-debug:{root_id}"
     running, result, error = _job_result(key)
     if result is not None and hasattr(result, "diff"):
-        st.session_state[prop_key] = result  # a fresh proposal from the worker
-        jobs.clear(key)
+        jobs.clear(key)  # a fresh proposal: the debugger put it in the record, read below
     if error:
         st.error(error)
         jobs.clear(key)
@@ -189,15 +198,13 @@ def _session(root_id, plan_id, runner, store, settings, scope) -> None:
     else:
         report = node.data.report or ReportData()
         st.markdown(f"**Current failure** (attempt {node.id}): `{report.ename}: {report.evalue}`")
-    proposal = st.session_state.get(prop_key)
+    proposal = dbg.pending(root_id)
     cols = st.columns(3)
     if cols[0].button("Propose a fix", key="xa-propose", disabled=running or not node.is_buggy):
-        st.session_state.pop(prop_key, None)
         _start(key, "Looking for a fix", lambda: dbg.propose(root_id))
     if cols[1].button("Undo the last change", key="xa-undo", disabled=running or node.parent_id is None):
         try:
             dbg.undo(root_id)
-            st.session_state.pop(prop_key, None)
             st.rerun()
         except DebugStop as stop:
             st.warning(stop.reason)
@@ -207,17 +214,15 @@ def _session(root_id, plan_id, runner, store, settings, scope) -> None:
     if isinstance(result, str):
         st.info(result)
     _feedback_box(f"xa-debug-fb-{root_id}", lambda text: dbg.feedback(root_id, text))
-    if proposal is None or proposal.parent_id != node.id:
+    if proposal is None or running:
         return
     st.markdown(f"**Proposed fix** ({proposal.source}): {proposal.explanation}")
     st.code(proposal.diff or "(no change shown)", language="diff")
     a, r = st.columns(2)
-    if a.button("Approve and rerun", key="xa-approve", type="primary", disabled=running):
-        st.session_state.pop(prop_key, None)
+    if a.button("Approve and rerun", key="xa-approve", type="primary"):
         _start(key, "Applying the fix and rerunning", lambda: dbg.decide(proposal, True).outcome)
-    if r.button("Reject", key="xa-reject", disabled=running):
+    if r.button("Reject", key="xa-reject"):
         dbg.decide(proposal, False)
-        st.session_state.pop(prop_key, None)
         st.rerun()
 
 

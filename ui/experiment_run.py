@@ -1,5 +1,6 @@
 """Streamlit pieces of the Experiment page: plan/prototype pickers, the parameter form, live runs,
-results and the executed notebook. All logic is in ``mlr.execution``; these only draw and submit."""
+results and the executed notebook. Which runs belong to the experiment, which pair is compared, on which
+metric and with what verdict is decided by ``mlr.experiments.scope.ExperimentScope``; these only draw."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from typing import Any
 
 import streamlit as st
 
-from mlr.execution.errors import ExecutionError, MetricsError, NotebookContractError
-from mlr.execution.metrics import choose_metric, compare
+from mlr.execution.errors import ExecutionError, NotebookContractError
 from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
-from mlr.store import ACTIVE
+from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
@@ -68,11 +68,8 @@ def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | No
     return proto
 
 
-def metric_choice(store, plan: Plan | None, proto: Prototype, notebook: str) -> tuple[str | None, bool]:
-    plan_id = plan.id if plan else None
-    reported = {name for r in store.list_runs(plan_id=plan_id, limit=100) if r.notebook == notebook
-                for name, value in (r.metrics or {}).items() if isinstance(value, (int, float))}
-    choice = choose_metric(plan.data if plan else None, proto.primary_metric, proto.higher_is_better, reported)
+def metric_choice(scope: ExperimentScope) -> tuple[str | None, bool]:
+    choice = scope.metric()
     if choice.note:
         st.caption(choice.note)
     return choice.name, choice.higher_is_better
@@ -148,12 +145,11 @@ def render_live(run: Run, runner) -> None:
         st.rerun()
 
 
-def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
-    """Queued and running runs of this plan (or of this notebook, ad hoc), polled once a second."""
+def live_runs(scope: ExperimentScope, runner) -> None:
+    """Queued and running runs of this plan and notebook, polled once a second."""
     @st.fragment(run_every=1.0)
     def _poll():
-        runs = [r for r in store.list_runs(plan_id=plan_id, status=ACTIVE)
-                if plan_id is not None or (r.plan_id is None and r.notebook == notebook)]
+        runs = scope.active()
         ids = {r.id for r in runs}
         before = st.session_state.get("exp-active-ids", set())
         st.session_state["exp-active-ids"] = ids
@@ -169,47 +165,41 @@ def live_runs(store, runner, *, plan_id: int | None, notebook: str) -> None:
     _poll()
 
 
-def _latest(runs: list[Run], kind: str) -> Run | None:
-    return next((r for r in runs if r.kind == kind and r.status == "succeeded"), None)
-
-
-def results(store, settings, *, plan_id: int | None, notebook: str, metric: str | None, higher: bool) -> None:
-    runs = [r for r in store.list_runs(plan_id=plan_id, limit=100)
-            if plan_id is not None or (r.plan_id is None and r.notebook == notebook)]
-    finished = [r for r in runs if r.status not in ACTIVE]
-    if not finished:
-        st.caption("No finished runs yet.")
+def results(scope: ExperimentScope, settings) -> None:
+    res = scope.results(settings.success_bar)
+    _others(res.others)
+    if not res.finished:
+        st.caption(res.words)
         return
     st.subheader("Results")
-    baseline, variant = _latest(finished, "baseline"), _latest(finished, "variant")
-    if metric and baseline and variant:
-        try:
-            comp = compare(baseline, variant, metric, higher, settings.success_bar)
-        except MetricsError as exc:
-            st.warning(str(exc))
-        else:
-            a, b, c = st.columns(3)
-            a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {baseline.id}")
-            b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {variant.id}",
-                     delta=None if comp.improvement is None else f"{comp.improvement:+.1%}",
-                     delta_color="normal")
-            c.metric("Success bar", f"{settings.success_bar:.0%}",
-                     delta="cleared" if comp.cleared else "not cleared", delta_color="normal" if comp.cleared else "inverse")
-            (st.success if comp.cleared else st.info)(comp.summary())
-    elif metric:
-        st.caption(f"Run a baseline and a variant to compare them on {metric}.")
-    chart_rows = [{"run": f"#{r.id} {r.kind}", metric: r.metrics[metric]} for r in reversed(finished)
-                  if metric and isinstance((r.metrics or {}).get(metric), (int, float))]
-    if chart_rows:
+    comp, metric = res.comparison, res.metric.name
+    if comp is not None:
+        a, b, c = st.columns(3)
+        a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {res.baseline.id}")
+        b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {res.variant.id}",
+                 delta=None if comp.improvement is None else f"{comp.improvement:+.1%}",
+                 delta_color="normal")
+        c.metric("Success bar", f"{settings.success_bar:.0%}",
+                 delta="cleared" if comp.cleared else "not cleared", delta_color="normal" if comp.cleared else "inverse")
+    {"success": st.success, "info": st.info, "warning": st.warning, "caption": st.caption}[res.tone](res.words)
+    if chart_rows := res.chart_rows():
         st.bar_chart(chart_rows, x="run", y=metric)
+    finished = res.finished
     table = [{"run": r.id, "kind": r.kind, "status": f"{STATUS_ICON.get(r.status, '')} {r.status}",
               "seconds": r.seconds, "parameters": json.dumps(r.parameters),
               "metrics": json.dumps({k: v for k, v in (r.metrics or {}).items()
                                      if isinstance(v, (int, float))})} for r in finished]
     st.dataframe(table, hide_index=True, width="stretch")
     chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r.id} · {r.kind} · {r.status}",
-                          key=f"exp-show-{plan_id}-{notebook}")
+                          key=f"exp-show-{scope.plan_id}-{scope.notebook}")
     render_run(chosen)
+
+
+def _others(others) -> None:
+    """Runs of this plan that are not compared here (another notebook or parameter schema), named apart."""
+    if others:
+        st.caption("Not compared here (other experiments of this plan): " + "; ".join(
+            f"{o.name} ({o.reason}): {len(o.run_ids)} run(s)" for o in others))
 
 
 def render_run(run: Run) -> None:

@@ -4,31 +4,30 @@ The shape follows aideml's journal: every attempt is a node (parent, buggy or no
 root is the first run of a copy of the notebook; a proposal (rule first, then the model) fixes the
 *current* node; approving it writes a new notebook version (the original is never touched), reruns
 and makes the child current; rejecting it records a rejected node and the next proposal avoids it;
-undo moves "current" back to the parent. All of it is in the record (``attempts``, ``feedback``),
-so the page, the CLI and a restarted app see the same tree. Step by step for the UI
+undo moves "current" back to the parent. All of it is in the record (``attempts``, ``feedback``), and
+so is the proposal waiting for a decision (on the root attempt: ``pending``), so the page, a second tab,
+the CLI and a restarted app see the same tree and the same proposal. Step by step for the UI
 (``start`` → ``propose`` → ``decide``), or all at once with ``run_loop`` for the CLI and autopilot.
-Notebook versions, runs, error reports and rule-based fixes go through the ``NotebookWorkbench`` it is given.
+Notebook versions, runs, error reports and rule-based fixes go through the ``NotebookWorkbench`` it is given;
+the model's prompt is built in :mod:`mlr.agents.debug_prompt`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from mlr.agents import prompts
-from mlr.agents.experiment_schemas import DebugResult, Proposal, patch_model
+from mlr.agents.debug_prompt import NoChange, ask_model, feedback_texts, summary
+from mlr.agents.experiment_schemas import DebugResult, Proposal
 from mlr.config import Settings
 from mlr.llm.errors import LLMError
 from mlr.protocols import LLM, CellEdit, ErrorReport, NotebookWorkbench, RunError, RunOutcome
 from mlr.store.records import Attempt, AttemptData
 
 log = logging.getLogger(__name__)
-
-MAX_CONTEXT_CHARS = 3000  # other cells shown to the model: small models lose the thread on long prompts
 
 
 class DebugStop(Exception):
@@ -93,7 +92,7 @@ class Debugger:
         if node.parent_id is None:
             raise DebugStop("nothing to undo: this is the original notebook")
         parent = self.store.get_attempt(node.parent_id)
-        self._set_root(root_id, current_id=parent.id, undone=[*self._root(root_id).undone, node.id])
+        self._set_root(root_id, current_id=parent.id, undone=[*self._root(root_id).undone, node.id], pending=None)
         self.store.add_feedback(f"undo: went back from attempt {node.id} to attempt {parent.id}",
                                 plan_id=self.plan_id, attempt_id=node.id)
         return parent
@@ -127,15 +126,28 @@ class Debugger:
             raise DebugStop(f"no rule fixes {report.headline()}, and no model is in use")
         if report.cell_index is None:
             raise DebugStop(f"the error is not in a cell ({report.headline()}); a cell patch cannot fix it")
-        patch = self._ask_model(root_id, node, report, rejected)
+        try:
+            patch = ask_model(self.llm, self.workbench, node, report, self.attempts(root_id), rejected,
+                              feedback_texts(self.store, self.plan_id, self.attempts(root_id)))
+        except NoChange as exc:
+            raise DebugStop(str(exc)) from exc
         return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
                               patch.new_source, None, parameters)
+
+    def pending(self, root_id: int) -> Proposal | None:
+        """The proposal for the current node still waiting for a decision (from any process), if any."""
+        stored = self._root(root_id).pending
+        if stored is None or stored.parent_id != self.current(root_id).id:
+            return None  # decided, or made for a node that is no longer current (undo, another fix)
+        return Proposal.model_validate(stored.stored())
 
     def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> Attempt:
         """Apply (new version, rerun, new current node) or reject (recorded, avoided next time).
 
-        ``approved=None`` records the proposal as awaiting approval (nobody could answer), nothing more.
+        ``approved=None`` records the proposal as awaiting approval (nobody could answer); it stays pending.
         """
+        if approved is not None:  # cleared first, so no other tab offers it while the rerun runs
+            self._set_root(proposal.root_id, pending=None)
         parent = self.store.get_attempt(proposal.parent_id)
         common = {"plan_id": self.plan_id, "parent_id": parent.id, "depth": parent.depth + 1,
                   "source": proposal.source, "diff": proposal.diff, "explanation": proposal.explanation}
@@ -205,7 +217,7 @@ class Debugger:
                 reason = reason or "the notebook ran successfully; nothing to fix"
             else:
                 reason = f"fixed by {node.source} at depth {node.depth}: {node.explanation}"
-        attempts = [_summary(a) for a in self.attempts(root_id)]
+        attempts = [summary(a) for a in self.attempts(root_id)]
         return DebugResult(fixed=fixed, attempts=attempts, final_status=node.outcome or "unknown",
                            final_notebook=node.notebook, metrics=node.data.metrics or {},
                            reason=reason or "stopped", root_id=root_id, command=command)
@@ -254,58 +266,13 @@ class Debugger:
             diff = self.workbench.cell_diff(node.notebook, cell_index, new_source)
         else:
             diff = self.workbench.parameters_diff(old_params, new_params or {})
-        return Proposal(root_id=root_id, parent_id=node.id, source=source, action=action,
-                        explanation=explanation, cell_index=cell_index, new_source=new_source,
-                        parameters=new_params, diff=diff)
-
-    def _feedback_texts(self, root_id: int) -> list[str]:
-        ids = {a.id for a in self.attempts(root_id)}
-        rows = self.store.list_feedback(self.plan_id)
-        return [r.text for r in rows if r.attempt_id in ids or (self.plan_id is not None
-                                                                 and r.attempt_id is None)][-8:]
-
-    def _ask_model(self, root_id: int, node: Attempt, report: ErrorReport, rejected: list[Attempt]):
-        cells = self.workbench.code_cells(node.notebook)
-        schema = patch_model([i for i, _ in cells])
-        others, used = [], 0
-        for i, src in cells:  # the cells before the failing one explain its names; keep within budget
-            if i == report.cell_index or used + len(src) > MAX_CONTEXT_CHARS:
-                continue
-            others.append({"index": i, "source": src})
-            used += len(src)
-        by_id = {a.id: a for a in self.attempts(root_id)}
-        path, cursor = [], node
-        while cursor and cursor.parent_id is not None:  # the fixes that led to this version
-            path.insert(0, cursor)
-            cursor = by_id.get(cursor.parent_id)
-        tried = [f"{a.source}: {a.explanation} (applied; the run then {a.outcome})" for a in path]
-        tried += [f"{a.source}: {a.explanation} (rejected by the researcher)" for a in rejected]
-        messages = [
-            {"role": "system", "content": prompts.render("experiment/system")},
-            # One worked example as a finished exchange: small models copy an inline example's code.
-            {"role": "user", "content": prompts.render("experiment/patch_example", part="task")},
-            {"role": "assistant", "content": prompts.render("experiment/patch_example", part="answer")},
-            {"role": "user", "content": prompts.render(
-                "experiment/patch", report=report.model_dump(), parameters=json.dumps(report.parameters, default=str),
-                other_cells=others, tried=tried, feedback=self._feedback_texts(root_id),
-                code_cells=[i for i, _ in cells])},
-        ]
-        patch = self.llm.structured(messages, schema)
-        if patch.new_source.rstrip() == self.workbench.cell_source(node.notebook, patch.cell_index).rstrip():
-            raise DebugStop("the model proposed no change to the cell; it cannot fix this failure")
-        return patch
+        proposal = Proposal(root_id=root_id, parent_id=node.id, source=source, action=action,
+                            explanation=explanation, cell_index=cell_index, new_source=new_source,
+                            parameters=new_params, diff=diff)
+        self._set_root(root_id, pending=proposal.model_dump())  # in the record: every tab and the CLI see it
+        return proposal
 
 
 def _merged(data: AttemptData, **values) -> AttemptData:
     """``data`` with ``values`` set (validated, so dicts become their payload models)."""
     return AttemptData.model_validate({**data.stored(), **values})
-
-
-def _summary(a: Attempt) -> dict:
-    """One attempt as the CLI prints it and the page draws it."""
-    report = a.data.report
-    return {"id": a.id, "parent_id": a.parent_id, "depth": a.depth, "source": a.source, "approved": a.approved,
-            "is_buggy": a.is_buggy, "outcome": a.outcome, "run_id": a.run_id, "notebook": a.notebook,
-            "explanation": a.explanation, "diff": a.diff,
-            "error": f"{report.ename}: {report.evalue}" if report and report.ename else None,
-            "seconds": a.data.seconds}

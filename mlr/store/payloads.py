@@ -209,7 +209,8 @@ class ProposalData(Lenient):
 
 
 class AttemptData(Lenient):
-    """What one attempt ran and produced; the root attempt also holds the session (folder, current node)."""
+    """What one attempt ran and produced; the root attempt also holds the session (folder, current node,
+    and the proposal waiting for a decision, so a second tab or the CLI sees it)."""
 
     parameters: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] | None = None
@@ -221,3 +222,4 @@ class AttemptData(Lenient):
     origin: str | None = None
     current_id: int | None = None
     undone: list[int] = Field(default_factory=list)
+    pending: ProposalData | None = None

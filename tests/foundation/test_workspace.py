@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from mlr.cli import build_parser
 from mlr.config import REPO_ROOT
@@ -76,3 +77,42 @@ def test_every_cli_command_runs_through_one_workspace_on_an_empty_data_dir(setti
     code, out = _cli(ws, capsys, "library", "rebuild")
     assert code == 0 and len(out.strip().splitlines()) == 2  # one line per paper re-embedded
     assert len(ws.store.list_papers()) == 2
+
+
+
+@contextmanager
+def _two_workspaces_on_a_debug_session(settings, tmp_path):
+    """Two workspaces on one data directory (two browser tabs' sessions, or the app and the CLI), and a debug
+    session of a broken notebook whose rule-based fix the first one proposed (no model)."""
+    notebook = tmp_path / "name_typo.ipynb"
+    notebook.write_bytes((BROKEN.parent / "name_typo.ipynb").read_bytes())
+    first, second = Workspace.open(settings), Workspace.open(settings)
+    try:
+        root_id = first.debugger().start(notebook)
+        proposal = first.debugger().propose(root_id, use_llm=False)
+        yield first, second, notebook, root_id, proposal
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_debug_proposal_made_in_one_workspace_is_seen_and_approved_from_another(settings, tmp_path):
+    from mlr.experiments.scope import ExperimentScope, resolved
+
+    with _two_workspaces_on_a_debug_session(settings, tmp_path) as (first, second, notebook, root_id, proposal):
+        # The second workspace finds the session of this notebook and the proposal in the record.
+        assert ExperimentScope(second.store, None, resolved(notebook)).debug_session() == root_id
+        seen = second.debugger().pending(root_id)
+        assert seen == proposal and seen.source.startswith("rule:")
+        child = second.debugger().decide(seen, True)
+        assert (child.approved, child.outcome, child.parent_id) == (True, "succeeded", root_id)
+        assert first.debugger().current(root_id).id == child.id
+        assert first.debugger().pending(root_id) is None  # decided: no tab offers it again
+
+
+def test_a_proposal_rejected_in_one_workspace_is_no_longer_pending_in_another(settings, tmp_path):
+    with _two_workspaces_on_a_debug_session(settings, tmp_path) as (first, second, _, root_id, _proposal):
+        rejected = second.debugger().decide(second.debugger().pending(root_id), False)
+        assert (rejected.approved, rejected.outcome) == (False, "rejected")
+        assert first.debugger().current(root_id).id == root_id  # still the failing original
+        assert first.debugger().pending(root_id) is None
