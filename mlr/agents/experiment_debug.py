@@ -44,31 +44,11 @@ Decision = bool | str
 Approver = Callable[[Proposal], Decision]
 
 
-class Debugger:
-    def __init__(self, llm: LLM | None, workbench: NotebookWorkbench, store, settings: Settings, *,
-                 plan_id: int | None = None, timeout_s: float | None = None):
-        self.llm, self.workbench, self.store, self.settings = llm, workbench, store, settings
-        self.plan_id = plan_id
-        self.timeout_s = timeout_s
+class DebugTree:
+    """The record's side of a debug session: its attempts, the current node, the pending proposal, undo."""
 
-    # -- the tree -------------------------------------------------------------------------------------
-    def start(self, notebook: str | Path, parameters: dict | None = None, *,
-              outcome: RunOutcome | None = None) -> int:
-        """Copy the notebook into a new session folder and record the root attempt; returns its id.
-
-        ``outcome`` is a run of the original that already failed (from the page); without one the
-        copy is run now.
-        """
-        folder = self.settings.workspace_dir / "debug" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        v0 = self.workbench.new_version(notebook, folder)
-        parameters = dict(parameters or {})
-        if outcome is None:
-            outcome = self._run(v0, parameters)
-        root_id = self.store.add_attempt(notebook=str(v0), source="initial", plan_id=self.plan_id, depth=0,
-                                         run_id=outcome.run_id or None, data={})
-        self._record_outcome(root_id, v0, parameters, outcome, extra={"folder": str(folder), "current_id": root_id,
-                                                                      "origin": str(Path(notebook).resolve())})
-        return root_id
+    def __init__(self, store, *, plan_id: int | None = None):
+        self.store, self.plan_id = store, plan_id
 
     def attempts(self, root_id: int) -> list[Attempt]:
         return self.store.list_attempts(root_id=root_id)
@@ -78,6 +58,13 @@ class Debugger:
         if root is None:
             raise DebugStop(f"there is no debug session {root_id}")
         return self.store.get_attempt(root.data.current_id or root_id) or root
+
+    def pending(self, root_id: int) -> Proposal | None:
+        """The proposal for the current node still waiting for a decision (from any process), if any."""
+        stored = self._root(root_id).pending
+        if stored is None or stored.parent_id != self.current(root_id).id:
+            return None  # decided, or made for a node that is no longer current (undo, another fix)
+        return Proposal.model_validate(stored.stored())
 
     def feedback(self, root_id: int, text: str) -> int:
         """Store the researcher's words; the next proposal's prompt carries them."""
@@ -96,6 +83,54 @@ class Debugger:
         self.store.add_feedback(f"undo: went back from attempt {node.id} to attempt {parent.id}",
                                 plan_id=self.plan_id, attempt_id=node.id)
         return parent
+
+    def _root(self, root_id: int) -> AttemptData:
+        return self.store.get_attempt(root_id).data
+
+    def _set_root(self, root_id: int, **values) -> None:
+        self.store.update_attempt(root_id, data=_merged(self._root(root_id), **values))
+
+    def _children(self, root_id: int, node_id: int) -> list[Attempt]:
+        return [a for a in self.attempts(root_id) if a.parent_id == node_id]
+
+    def _roots(self, root_id: int, node: Attempt) -> list[Path]:
+        """Folders a relative path in the notebook may mean: the run's working folder, the prototype's."""
+        roots = []
+        if node.data.output_notebook:
+            roots.append(Path(node.data.output_notebook).parent)
+        origin = self._root(root_id).origin
+        if origin:
+            roots.append(Path(origin).parent)
+        return roots
+
+
+class Debugger(DebugTree):
+    """The steps of a session: start, propose (rule, then model), decide, and the whole loop."""
+
+    def __init__(self, llm: LLM | None, workbench: NotebookWorkbench, store, settings: Settings, *,
+                 plan_id: int | None = None, timeout_s: float | None = None):
+        super().__init__(store, plan_id=plan_id)
+        self.llm, self.workbench, self.settings = llm, workbench, settings
+        self.timeout_s = timeout_s
+
+    # -- a new session --------------------------------------------------------------------------------
+    def start(self, notebook: str | Path, parameters: dict | None = None, *,
+              outcome: RunOutcome | None = None) -> int:
+        """Copy the notebook into a new session folder and record the root attempt; returns its id.
+
+        ``outcome`` is a run of the original that already failed (from the page); without one the
+        copy is run now.
+        """
+        folder = self.settings.workspace_dir / "debug" / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        v0 = self.workbench.new_version(notebook, folder)
+        parameters = dict(parameters or {})
+        if outcome is None:
+            outcome = self._run(v0, parameters)
+        root_id = self.store.add_attempt(notebook=str(v0), source="initial", plan_id=self.plan_id, depth=0,
+                                         run_id=outcome.run_id or None, data={})
+        self._record_outcome(root_id, v0, parameters, outcome, extra={"folder": str(folder), "current_id": root_id,
+                                                                      "origin": str(Path(notebook).resolve())})
+        return root_id
 
     # -- one step -------------------------------------------------------------------------------------
     def propose(self, root_id: int, *, use_llm: bool = True) -> Proposal:
@@ -133,13 +168,6 @@ class Debugger:
             raise DebugStop(str(exc)) from exc
         return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
                               patch.new_source, None, parameters)
-
-    def pending(self, root_id: int) -> Proposal | None:
-        """The proposal for the current node still waiting for a decision (from any process), if any."""
-        stored = self._root(root_id).pending
-        if stored is None or stored.parent_id != self.current(root_id).id:
-            return None  # decided, or made for a node that is no longer current (undo, another fix)
-        return Proposal.model_validate(stored.stored())
 
     def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> Attempt:
         """Apply (new version, rerun, new current node) or reject (recorded, avoided next time).
@@ -240,25 +268,6 @@ class Debugger:
                        report=report.model_dump() if report else None)
         self.store.update_attempt(attempt_id, run_id=outcome.run_id or None, is_buggy=int(report is not None),
                                   outcome=outcome.status, data=data)
-
-    def _root(self, root_id: int) -> AttemptData:
-        return self.store.get_attempt(root_id).data
-
-    def _set_root(self, root_id: int, **values) -> None:
-        self.store.update_attempt(root_id, data=_merged(self._root(root_id), **values))
-
-    def _children(self, root_id: int, node_id: int) -> list[Attempt]:
-        return [a for a in self.attempts(root_id) if a.parent_id == node_id]
-
-    def _roots(self, root_id: int, node: Attempt) -> list[Path]:
-        """Folders a relative path in the notebook may mean: the run's working folder, the prototype's."""
-        roots = []
-        if node.data.output_notebook:
-            roots.append(Path(node.data.output_notebook).parent)
-        origin = self._root(root_id).origin
-        if origin:
-            roots.append(Path(origin).parent)
-        return roots
 
     def _proposal(self, root_id, node, source, action, explanation, cell_index, new_source, new_params,
                   old_params) -> Proposal:
