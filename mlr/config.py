@@ -62,6 +62,9 @@ class Settings(BaseModel):
     debug_attempts: int = Field(3, description="Debug attempts before the loop stops.")
     # Ideas.
     n_hypotheses: int = Field(3)
+    idea_mode: str = Field("auto", description="free | grounded | auto: how the IdeaAgent writes (grounded: the "
+                           "model only chooses among sentences of the paper and changes of its prototype; auto: "
+                           "grounded for the embedded demo model, free for Ollama with grounded as fallback).")
 
     # -- derived paths -------------------------------------------------------------------------
     @property
@@ -117,4 +120,6 @@ class Settings(BaseModel):
         settings = cls(**values)
         if settings.llm_backend not in {"auto", "ollama", "embedded"}:
             raise ValueError(f"MLR_LLM_BACKEND={settings.llm_backend!r}: expected auto, ollama or embedded")
+        if settings.idea_mode not in {"free", "grounded", "auto"}:
+            raise ValueError(f"MLR_IDEA_MODE={settings.idea_mode!r}: expected free, grounded or auto")
         return settings

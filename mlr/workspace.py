@@ -159,9 +159,12 @@ class Workspace:
         from mlr.agents.idea_agent import IdeaAgent, IdeaConfig
         from mlr.agents.idea_flow import IdeaRecorder
 
+        from mlr.idea_prototypes import PaperPrototypes
+
         library = self.library
         agent = IdeaAgent(self.llm, library.retriever, embedder=library.embedder,
-                          config=IdeaConfig.from_settings(self.settings))
+                          config=IdeaConfig.from_settings(self.settings),
+                          prototypes=PaperPrototypes(self.settings, self.store))
         return IdeaRecorder(agent, self.store)
 
     def experiment_agent(self, *, with_embedder: bool = False) -> ExperimentAgent:

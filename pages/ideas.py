@@ -6,6 +6,8 @@ shows it, editable, before the next step.
 
 import streamlit as st
 
+from mlr.agents.idea_agent import effective_mode
+
 from ui import ideas_jobs, ideas_view, resources
 
 st.title("Ideas")
@@ -19,6 +21,10 @@ llm = resources.llm()
 if llm.demo_grade:
     st.warning(f"The model is {llm.model}: a tiny demo model. Its problems and hypotheses show the flow; they are "
                "not research. Run Ollama with a 7B model for real work.")
+mode = effective_mode(resources.settings().idea_mode, llm)
+st.caption(f"Mode: **{mode}**" + (" — the model only chooses among sentences of the paper and changes of its "
+                                  "prototype; it writes only a hypothesis' rationale." if mode == "grounded" else
+                                  " — the model writes every field; an answer that echoes the prompt is refused."))
 
 by_id = {p.id: p for p in papers}
 paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {by_id[i].name}",
@@ -87,6 +93,11 @@ if hypotheses:
                 rec.review(h.id, on_token=job.on_token)
 
         ideas_jobs.start(key, "Planning and reviewing", plan_and_review)
+for failure in ideas_jobs.failed_slots(key, problem.id):
+    if ideas_view.failed_card(failure) and not busy:
+        ideas_jobs.start(key, f"Retrying {failure['step']}",
+                         lambda rec, job, f=failure: rec.hypotheses(problem.id, f["n"], on_token=job.on_token,
+                                                                    progress=job.note, indexes=[f["index"]]))
 for number, h in enumerate(hypotheses, 1):
     make_plan, review, edit = ideas_view.hypothesis_card(store, h, number)
     if make_plan and not busy:

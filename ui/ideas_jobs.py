@@ -24,6 +24,15 @@ def start(key: str, label: str, work) -> Job:
     return jobs.start(key, label, lambda job: work(rec, job))
 
 
+def failed_slots(key: str, problem_id: int) -> list[dict]:
+    """Hypothesis slots of this problem that the last finished job could not make (for a Retry each)."""
+    job = jobs.get(key)
+    result = job.result if job is not None and job.done else None
+    if getattr(result, "problem_id", None) != problem_id:
+        return []
+    return [{**f, "n": result.n} for f in result.failed]
+
+
 def panel(key: str) -> None:
     """The running step's live progress, or the outcome of the last one."""
     job = jobs.get(key)
@@ -32,12 +41,16 @@ def panel(key: str) -> None:
     if not job.done:
         jobs.poll(key)
         return
+    failed = getattr(job.result, "failed", None)
     if job.error:
         st.error(f"{job.label} failed: {job.error}")
+    elif failed:
+        st.warning(f"{job.label}: {len(job.result)} stored, {len(failed)} failed ({job.seconds:.1f} s). "
+                   "The finished ones are kept; retry a failed one below.")
     else:
         st.success(f"{job.label}: done in {job.seconds:.1f} s.")
     for line in job.lines:
-        if not line.startswith("hypothesis "):
+        if not line.startswith("hypothesis ") or " failed: " in line:
             st.caption(line)
     if st.button("Dismiss", key=f"dismiss-{key}"):
         jobs.clear(key)

@@ -13,36 +13,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
 
-import numpy as np
-from pydantic import Field, create_model, field_validator
 
 from mlr.agents import prompts
+from mlr.agents.echo import ECHO_MARK
+from mlr.agents.grounding import PrototypeSpec
+from mlr.agents.idea_free import free_schema, hypothesis_schema, problem_passages, problem_schema
+from mlr.agents.idea_grounded import GroundedSteps
+from mlr.agents.idea_related import RelatedWork, novelty
 from mlr.agents.idea_schemas import (
     ExperimentPlan,
-    Gap,
     Hypothesis,
-    HypothesisDraft,
     HypothesisReview,
-    NearPassage,
     Novelty,
-    OnlinePaper,
     PlanOutline,
     PlanSetup,
     ResearchProblem,
     Review,
 )
 from mlr.config import Settings
+from mlr.llm.errors import StructuredOutputError
 from mlr.protocols import LLM, Embedder, Passage, Retriever
-from mlr.store.records import RelatedItem
 
 log = logging.getLogger(__name__)
 
 OnToken = Callable[[str], None] | None
-# Sections where a paper states its task (first) and its limitations (where gaps live).
-_TASK_SECTIONS = ("abstract", "introduction")
-_GAP_SECTIONS = ("limitation", "future", "conclusion", "discussion")
+MODES = ("free", "grounded", "auto")
+
+
+def effective_mode(setting: str, llm) -> str:
+    """The mode steps start in: the setting, with auto resolved by the model's grade."""
+    if setting in ("free", "grounded"):
+        return setting
+    return "grounded" if getattr(llm, "demo_grade", False) else "free"
 
 
 class IdeaError(RuntimeError):
@@ -67,45 +70,51 @@ class IdeaConfig:
     online_sources: bool = False
     online_timeout_s: float = 10.0
     online_max_results: int = 5
+    # free: the model writes every field; grounded: it chooses among candidates built from the paper and its
+    # prototype; auto: grounded for demo-grade models, else free with grounded as the fallback of a failed step.
+    mode: str = "auto"
     max_tokens: dict[str, int] = field(default_factory=lambda: {
         "problem": 600, "hypothesis": 450, "plan": 1000, "review": 600})
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdeaConfig:
         return cls(n_hypotheses=settings.n_hypotheses, online_sources=settings.online_sources,
-                   online_timeout_s=min(settings.online_timeout_s, 15.0))
-
-
-@dataclass
-class RelatedWork:
-    passages: list[Passage]
-    online: list[OnlinePaper] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-
-    def records(self) -> list[dict]:
-        """The list stored in the record and printed by the CLI: library passages, then online papers."""
-        return ([{"source": "library", **p.model_dump()} for p in self.passages]
-                + [o.model_dump() for o in self.online])
-
-    @classmethod
-    def from_records(cls, records: list) -> RelatedWork:
-        """Back from the stored list: ``RelatedItem`` records (``Problem.related``) or the dicts of ``records()``."""
-        items = [RelatedItem.model_validate(r) for r in records]
-        passages = [Passage.model_validate(r.model_dump(exclude_unset=True, exclude={"source"}))
-                    for r in items if r.source == "library"]
-        online = [OnlinePaper.model_validate(r.model_dump(exclude_unset=True)) for r in items if r.source != "library"]
-        return cls(passages, online)
+                   online_timeout_s=min(settings.online_timeout_s, 15.0), mode=settings.idea_mode)
 
 
 class IdeaAgent:
     def __init__(self, llm: LLM, retriever: Retriever, *, embedder: Embedder | None = None,
-                 config: IdeaConfig | None = None, scholarly=None):
+                 config: IdeaConfig | None = None, scholarly=None,
+                 prototypes: Callable[[int], PrototypeSpec | None] | None = None):
         self.llm = llm
         self.retriever = retriever
         self.embedder = embedder
         self.config = config or IdeaConfig()
         # Built lazily and only with online sources on; tests inject one pointed at a local server.
         self._scholarly = scholarly
+        self._prototypes = prototypes  # paper id -> its prototype notebook's spec (the Workspace reads it)
+        self.grounded = GroundedSteps(self)
+
+    @property
+    def mode(self) -> str:
+        return effective_mode(self.config.mode, self.llm)
+
+    def _either(self, free: Callable, grounded: Callable):
+        """Run the step in the current mode; in auto mode a free answer that fails its checks falls back."""
+        if self.mode == "grounded":
+            return grounded()
+        try:
+            return free()
+        except StructuredOutputError as exc:
+            # The quality check (echoes of the prompt) failed on every try: ground the step instead.
+            if self.config.mode != "auto" or ECHO_MARK not in (exc.errors or str(exc)):
+                raise
+            log.info("free answer failed the echo check, falling back to grounded mode: %s", exc)
+            return grounded()
+
+    def prototype_of(self, problem: ResearchProblem | None) -> PrototypeSpec | None:
+        chunk = self.retriever.get_chunk(problem.gaps[0].chunk_id) if problem and problem.gaps else None
+        return self._prototypes(chunk.paper_id) if chunk and self._prototypes else None
 
     # -- step 1 -----------------------------------------------------------------------------------
     def extract_problem(self, paper_id: int, title: str = "", on_token: OnToken = None) -> ResearchProblem:
@@ -115,11 +124,17 @@ class IdeaAgent:
                 raise EmptyLibrary("The library is empty: add a paper on the Library page first.")
             raise IdeaError(f"Paper {paper_id} has no extractable text (a scanned PDF?). "
                             "Add a PDF with a text layer, or pick another paper.")
-        shown = self._clip(_problem_passages(passages, self.config.problem_passages))
-        schema = _problem_schema({p.chunk_id for p in passages}, [p.chunk_id for p in shown])
-        messages = self._messages("idea/problem", title=title or f"paper {paper_id}", passages=shown)
-        answer = self.llm.structured(messages, schema, on_token=on_token, max_tokens=self.config.max_tokens["problem"])
-        return ResearchProblem.model_validate(answer.model_dump())
+        title = title or f"paper {paper_id}"
+
+        def free() -> ResearchProblem:
+            shown = self._clip(problem_passages(passages, self.config.problem_passages))
+            schema = free_schema("idea/problem", problem_schema({p.chunk_id for p in passages},
+                                                                [p.chunk_id for p in shown]))
+            answer = self.llm.structured(self._messages("idea/problem", title=title, passages=shown), schema,
+                                         on_token=on_token, max_tokens=self.config.max_tokens["problem"])
+            return ResearchProblem(**answer.model_dump(), modes=dict.fromkeys(("task", "gaps", "keywords"), "free"))
+
+        return self._either(free, lambda: self.grounded.problem(passages, title, on_token))
 
     # -- step 2 -----------------------------------------------------------------------------------
     def related_work(self, problem: ResearchProblem, paper_id: int) -> RelatedWork:
@@ -175,16 +190,22 @@ class IdeaAgent:
             raise IdeaError("No passage to build a hypothesis on: the gap's passage is gone and no related "
                             "passage was found. Re-extract the problem or add papers to the library.")
         offered = self._clip(offered)
-        schema = _hypothesis_schema(self.retriever, offered)
-        messages = self._messages("idea/hypothesis", task=problem.task, gap=gap.text, keywords=problem.keywords,
-                                  passages=offered, previous=list(previous)[-4:])
-        draft = self.llm.structured(messages, schema, on_token=on_token,
-                                    max_tokens=self.config.max_tokens["hypothesis"])
-        # Every id was checked to exist during validation; its paper is a fact of the library. Citing one
-        # passage twice adds no claim (tiny models repeat themselves), so each is kept once.
-        citations = [{"chunk_id": c, "paper_id": self.retriever.get_chunk(c).paper_id}
-                     for c in dict.fromkeys(draft.citations)]
-        return Hypothesis(method=draft.method, rationale=draft.rationale, citations=citations)
+
+        def free() -> Hypothesis:
+            schema = free_schema("idea/hypothesis", hypothesis_schema(self.retriever, offered))
+            messages = self._messages("idea/hypothesis", task=problem.task, gap=gap.text, keywords=problem.keywords,
+                                      passages=offered, previous=list(previous)[-4:])
+            draft = self.llm.structured(messages, schema, on_token=on_token,
+                                        max_tokens=self.config.max_tokens["hypothesis"])
+            # Every id was checked to exist during validation; its paper is a fact of the library. Citing one
+            # passage twice adds no claim (tiny models repeat themselves), so each is kept once.
+            citations = [{"chunk_id": c, "paper_id": self.retriever.get_chunk(c).paper_id}
+                         for c in dict.fromkeys(draft.citations)]
+            return Hypothesis(method=draft.method, rationale=draft.rationale, citations=citations,
+                              modes=dict.fromkeys(("method", "rationale", "citations"), "free"))
+
+        return self._either(free, lambda: self.grounded.hypothesis(problem, related, index=index,
+                                                                     previous=list(previous), on_token=on_token))
 
     # -- step 4 -----------------------------------------------------------------------------------
     def make_plan(self, hypothesis: Hypothesis, problem: ResearchProblem | None = None,
@@ -193,42 +214,40 @@ class IdeaAgent:
         task = problem.task if problem else ""
         cited = self._clip([p for c in hypothesis.citations if (p := self.retriever.get_chunk(c.chunk_id))])
         budget = self.config.max_tokens["plan"] // 2
-        outline = self.llm.structured(
-            self._messages("idea/plan", task=task, method=hypothesis.method, rationale=hypothesis.rationale,
-                           passages=cited), PlanOutline, on_token=on_token, max_tokens=budget)
-        setup = self.llm.structured(
-            self._messages("idea/plan_setup", task=task, method=outline.method, objective=outline.objective,
-                           steps=outline.experiment_design), PlanSetup, on_token=on_token, max_tokens=budget)
-        return ExperimentPlan(**outline.model_dump(), **setup.model_dump())
+
+        def free() -> ExperimentPlan:
+            outline = self.llm.structured(
+                self._messages("idea/plan", task=task, method=hypothesis.method, rationale=hypothesis.rationale,
+                               passages=cited), free_schema("idea/plan", PlanOutline), on_token=on_token,
+                max_tokens=budget)
+            setup = self.llm.structured(
+                self._messages("idea/plan_setup", task=task, method=outline.method, objective=outline.objective,
+                               steps=outline.experiment_design), free_schema("idea/plan_setup", PlanSetup),
+                on_token=on_token, max_tokens=budget)
+            data = {**outline.model_dump(), **setup.model_dump()}
+            return ExperimentPlan(**data, modes=dict.fromkeys(data, "free"))
+
+        return self._either(free, lambda: self.grounded.plan(hypothesis, problem))
 
     # -- step 5 -----------------------------------------------------------------------------------
     def review(self, hypothesis: Hypothesis, problem: ResearchProblem | None = None,
                plan: ExperimentPlan | None = None, on_token: OnToken = None) -> HypothesisReview:
         plan_line = f"{plan.objective} Metric: {plan.primary_metric} vs {plan.baseline}." if plan else ""
-        messages = self._messages("idea/review", task=problem.task if problem else "", method=hypothesis.method,
-                                  rationale=hypothesis.rationale, plan=plan_line)
-        scores = self.llm.structured(messages, Review, on_token=on_token, max_tokens=self.config.max_tokens["review"])
-        return HypothesisReview(**scores.model_dump(), novelty=self.novelty(hypothesis))
+        novelty = self.novelty(hypothesis)
+
+        def free() -> HypothesisReview:
+            messages = self._messages("idea/review", task=problem.task if problem else "", method=hypothesis.method,
+                                      rationale=hypothesis.rationale, plan=plan_line)
+            scores = self.llm.structured(messages, free_schema("idea/review", Review), on_token=on_token,
+                                         max_tokens=self.config.max_tokens["review"])
+            return HypothesisReview(**scores.model_dump(), novelty=novelty, modes=dict.fromkeys(scores.model_dump(),
+                                                                                                "free"))
+
+        return self._either(free, lambda: self.grounded.review(hypothesis, problem, plan, novelty))
 
     def novelty(self, hypothesis: Hypothesis) -> Novelty:
-        """Nearest library passages to the hypothesis' method, by cosine similarity of embeddings.
-
-        Only the method is embedded: the rationale paraphrases the cited passages by design and would
-        make every grounded hypothesis look like a restatement.
-        """
-        k = self.config.novelty_k
-        candidates = self.retriever.search(hypothesis.method, k=k * 2)
-        if candidates and self.embedder is not None:
-            vectors = np.asarray(self.embedder.embed([hypothesis.method] + [p.text for p in candidates]))
-            sims = (vectors[1:] @ vectors[0]).tolist()
-        else:  # the retriever's own score (cosine on normalised vectors in the library)
-            sims = [p.score for p in candidates]
-        ranked = sorted(zip(candidates, sims), key=lambda pair: pair[1], reverse=True)[:k]
-        nearest = [NearPassage(chunk_id=p.chunk_id, paper_id=p.paper_id, title=p.title, section=p.section,
-                               page=p.page, similarity=round(float(s), 4), text=p.text[:400]) for p, s in ranked]
-        top = max((n.similarity for n in nearest), default=0.0)
-        threshold = self.config.novelty_threshold
-        return Novelty(nearest=nearest, max_similarity=top, threshold=threshold, restates_existing=top >= threshold)
+        return novelty(self.retriever, self.embedder, hypothesis.method, self.config.novelty_k,
+                       self.config.novelty_threshold)
 
     # -- helpers ----------------------------------------------------------------------------------
     def _messages(self, template: str, **context) -> list[dict]:
@@ -241,51 +260,3 @@ class IdeaAgent:
             return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
         return [p.model_copy(update={"text": cut(p.text)}) for p in passages]
-
-
-def _problem_passages(passages: list[Passage], k: int) -> list[Passage]:
-    """The passages that state the task and the limitations; the opening of the paper when it has no sections."""
-    def pick(keys):
-        return [p for p in passages if any(key in (p.section or "").lower() for key in keys)]
-
-    chosen = pick(_TASK_SECTIONS)[:2] + pick(_GAP_SECTIONS)[: max(1, k - 2)]
-    for p in passages:  # fill up (or stand in for missing sections) with the paper's first passages
-        if len(chosen) >= k:
-            break
-        if p not in chosen:
-            chosen.append(p)
-    order = {p.chunk_id: i for i, p in enumerate(passages)}
-    return sorted(chosen[:k], key=lambda p: order[p.chunk_id])
-
-
-def _problem_schema(paper_chunk_ids: set[str], shown_ids: list[str]) -> type[ResearchProblem]:
-    """ResearchProblem whose gaps must point at a passage of this paper (enum in the schema, check in Python)."""
-    def known(cls, value: str) -> str:
-        if value not in paper_chunk_ids:
-            raise ValueError(f"chunk_id {value!r} is not a passage of this paper; use one of {', '.join(shown_ids)}")
-        return value
-
-    gap = create_model("Gap", __base__=Gap,
-                       chunk_id=(str, Field(description="Id of the passage the gap comes from.",
-                                            json_schema_extra={"enum": shown_ids})),
-                       __validators__={"known": field_validator("chunk_id")(known)})
-    return create_model("ResearchProblem", __base__=ResearchProblem,
-                        gaps=(list[gap], Field(min_length=1, max_length=3)))
-
-
-def _hypothesis_schema(retriever: Retriever, offered: list[Passage]) -> type[HypothesisDraft]:
-    """The draft schema whose citations must be chunk ids that exist (enum in the schema, check in Python)."""
-    offered_ids = [p.chunk_id for p in offered]
-
-    def exist(cls, ids: list[str]) -> list[str]:
-        unknown = [c for c in ids if retriever.get_chunk(c) is None]
-        if unknown:
-            raise ValueError(f"chunk id {', '.join(map(repr, unknown))} does not exist in the library; "
-                             f"cite only these ids: {', '.join(offered_ids)}")
-        return ids
-
-    item = Annotated[str, Field(json_schema_extra={"enum": offered_ids})]
-    return create_model("Hypothesis", __base__=HypothesisDraft,
-                        citations=(list[item], Field(min_length=1, max_length=3,
-                                                     description="Chunk ids of the passages it builds on.")),
-                        __validators__={"exist": field_validator("citations")(exist)})

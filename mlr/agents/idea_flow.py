@@ -14,12 +14,22 @@ from pydantic import ValidationError
 
 from mlr.agents.idea_agent import IdeaAgent, IdeaError, RelatedWork
 from mlr.agents.idea_schemas import ExperimentPlan, Hypothesis, ResearchProblem
+from mlr.llm.errors import LLMError, LLMUnavailable
 from mlr.store import Store
 from mlr.store.records import Problem
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+
+class HypothesisBatch(list):
+    """Ids of the hypotheses stored, and ``failed``: the ones that could not be made (step, index, reason)."""
+
+    def __init__(self, ids=(), *, problem_id: int | None = None, n: int = 0):
+        super().__init__(ids)
+        self.failed: list[dict] = []
+        self.problem_id, self.n = problem_id, n  # what a retry of one failed slot needs
 
 
 def producer(llm) -> str:
@@ -61,24 +71,38 @@ class IdeaRecorder:
         return related
 
     def hypotheses(self, problem_id: int, n: int | None = None, on_token=None,
-                   progress: Progress | None = None) -> list[int]:
+                   progress: Progress | None = None, indexes: list[int] | None = None) -> HypothesisBatch:
+        """Generate hypotheses one by one, each stored as it validates. One that fails does not stop the others:
+        it is listed in the batch's ``failed`` (step, reason, index) and can be retried alone (``indexes``)."""
         row = self._problem_row(problem_id)
         problem = ResearchProblem.model_validate(row.data.stored())
         related = RelatedWork.from_records(row.related).passages
-        existing = [h.data.method for h in self.store.hypotheses_for_problem(problem_id)]
-        ids: list[int] = []
-
-        def keep(h: Hypothesis) -> None:
-            ids.append(self.store.add_hypothesis(problem_id, h.model_dump(), generated_by=self.generated_by))
+        n = n or self.agent.config.n_hypotheses
+        slots = list(range(n)) if indexes is None else list(indexes)
+        previous = [h.data.method for h in self.store.hypotheses_for_problem(problem_id)]
+        batch = HypothesisBatch(problem_id=problem_id, n=n)
+        for number, index in enumerate(slots, 1):
+            try:
+                h = self.agent.generate_hypothesis(problem, related, index=index, n=n, on_token=on_token,
+                                                   previous=previous)
+            except LLMUnavailable:
+                raise  # the model is gone: every other slot would fail the same way (stored ones are kept)
+            except (IdeaError, LLMError) as exc:
+                batch.failed.append({"step": f"hypothesis {index + 1}", "index": index, "reason": str(exc)[:400]})
+                log.info("hypothesis %d of problem %d failed: %s", index + 1, problem_id, exc)
+                if progress:
+                    progress(f"hypothesis {index + 1} failed: {str(exc)[:200]}")
+                continue
+            previous.append(h.method)
+            batch.append(self.store.add_hypothesis(problem_id, h.model_dump(exclude_none=True),
+                                                   generated_by=self.generated_by))
             if progress:
-                progress(f"hypothesis {len(ids)} of {n or self.agent.config.n_hypotheses} stored")
-
-        self.agent.generate_hypotheses(problem, related, n, on_token=on_token, on_each=keep, previous=existing)
-        return ids
+                progress(f"hypothesis {number} of {len(slots)} stored")
+        return batch
 
     def plan(self, hypothesis_id: int, on_token=None) -> int:
         hypothesis, problem = self._hypothesis(hypothesis_id)
-        plan = self.agent.make_plan(hypothesis, problem, on_token=on_token).model_dump()
+        plan = self.agent.make_plan(hypothesis, problem, on_token=on_token).model_dump(exclude_none=True)
         existing = self.store.plan_for_hypothesis(hypothesis_id)
         if existing is None:
             return self.store.add_plan(hypothesis_id, plan, generated_by=self.generated_by)
@@ -102,18 +126,34 @@ class IdeaRecorder:
 
     # -- the whole phase (the CLI) ----------------------------------------------------------------
     def run_all(self, paper_id: int, n: int | None = None, progress: Progress | None = None) -> dict:
+        """The whole phase. A failed step is listed in ``failed`` (step, reason) and the others go on; only a
+        failed problem stops it (everything else reads the problem), and then ``problem`` is None."""
         say = progress or (lambda _msg: None)
+        failed: list[dict] = []
+
+        def attempt(step: str, work):
+            try:
+                return work()
+            except (IdeaError, LLMError) as exc:
+                failed.append({"step": step, "reason": str(exc)[:400]})
+                say(f"{step} failed: {str(exc)[:200]}")
+                return None
+
         say("extracting the research problem")
-        problem_id = self.problem(paper_id)
+        problem_id = attempt("problem", lambda: self.problem(paper_id))
+        if problem_id is None:
+            return {"problem": None, "related": [], "hypotheses": [], "failed": failed}
         say("retrieving related work")
-        for message in self.related(problem_id).messages:
+        for message in getattr(attempt("related work", lambda: self.related(problem_id)), "messages", []):
             say(message)
         say("generating hypotheses")
-        for hid in self.hypotheses(problem_id, n, progress=say):
+        batch = attempt("hypotheses", lambda: self.hypotheses(problem_id, n, progress=say)) or HypothesisBatch()
+        failed += batch.failed
+        for hid in batch:
             say(f"planning and reviewing hypothesis {hid}")
-            self.plan(hid)
-            self.review(hid)
-        return export_problem(self.store, problem_id)
+            attempt(f"plan of hypothesis {hid}", lambda: self.plan(hid))
+            attempt(f"review of hypothesis {hid}", lambda: self.review(hid))
+        return {**export_problem(self.store, problem_id), "failed": failed}
 
     # -- helpers ----------------------------------------------------------------------------------
     def _problem_row(self, problem_id: int) -> Problem:

@@ -45,10 +45,21 @@ class Gap(BaseModel):
     chunk_id: str = Field(description="Id of the passage the gap comes from.")
 
 
-class ResearchProblem(BaseModel):
+class ProblemDraft(BaseModel):
+    """What the model writes in free mode."""
+
     task: Text = Field(description="The research task the paper addresses, in one or two sentences.")
     gaps: list[Gap] = Field(min_length=1, max_length=3)
     keywords: list[Keyword] = Field(min_length=1, max_length=6)
+
+
+# Which mode produced a field: "free" (the model wrote it), "grounded" (text of the paper or the prototype,
+# chosen by the model), "assembled" (built from the chosen candidate, no model), "evidence" (a rule over facts).
+Modes = dict[str, str]
+
+
+class ResearchProblem(ProblemDraft):
+    modes: Modes = Field(default_factory=dict)
 
 
 # -- step 2: related work --------------------------------------------------------------------------
@@ -76,10 +87,20 @@ class HypothesisDraft(BaseModel):
     citations: list[str] = Field(min_length=1, max_length=3, description="Chunk ids of the passages it builds on.")
 
 
+class ParamChange(BaseModel):
+    """The prototype change a grounded hypothesis makes (what its plan runs)."""
+
+    parameter: str
+    old: ParamValue | None = None
+    new: ParamValue
+
+
 class Hypothesis(BaseModel):
     method: Text = Field(description="The proposed method or change, concrete enough to test.")
     rationale: Text = Field(description="Why it should address the gap, referring to the cited passages.")
     citations: list[Citation] = Field(min_length=1, max_length=3)
+    change: ParamChange | None = None
+    modes: Modes = Field(default_factory=dict)
 
 
 # -- step 4: the experiment plan -------------------------------------------------------------------
@@ -116,6 +137,7 @@ class ExperimentPlan(PlanSetup, PlanOutline):  # outline fields first
     """The whole plan, as stored, edited on the Plan page and run by the ExperimentAgent."""
 
     compute_budget: Short = Field(description="e.g. '1 GPU for 2 hours'.")
+    modes: Modes = Field(default_factory=dict)
 
 
 # -- step 5: the review ----------------------------------------------------------------------------
@@ -158,3 +180,4 @@ class Novelty(BaseModel):
 
 class HypothesisReview(Review):
     novelty: Novelty
+    modes: Modes = Field(default_factory=dict)

@@ -1,8 +1,9 @@
 """``python -m mlr ideas PAPER_ID [--n N] [--json]``: the whole IdeaAgent phase for one paper.
 
 Extracts the research problem, retrieves related work, generates N hypotheses, and plans and
-reviews each; everything is stored in the record as it is produced (a failure keeps finished steps).
-Progress goes to stderr, the result to stdout.
+reviews each; everything is stored in the record as it is produced. A step that fails is listed in
+``failed`` (step, reason) and the others go on: partial results are results. Exit code 1 only when
+nothing was produced (no research problem). Progress goes to stderr, the result to stdout.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def run(args, ws) -> int:
         llm = ws.llm
         if llm.demo_grade:
             _say(f"note: {llm.model} is a demo-grade model; its ideas show the flow, not research.")
+        _say(f"mode: {recorder.agent.mode} (MLR_IDEA_MODE={recorder.agent.config.mode})")
+        if ws.store.get_paper(args.paper_id) is None:
+            raise IdeaError(f"There is no paper {args.paper_id} in the library.")
         result = recorder.run_all(args.paper_id, args.n, progress=_say)
     except (IdeaError, LLMError) as exc:
         return fail(f"{exc} (finished steps are kept in the record)")
@@ -45,6 +49,9 @@ def run(args, ws) -> int:
         emit_json(result)
     else:
         sys.stdout.write(_text(result))
+    if result["problem"] is None:
+        _say("nothing was produced: " + "; ".join(f"{f['step']}: {f['reason']}" for f in result["failed"]))
+        return 1
     return 0
 
 
@@ -54,12 +61,17 @@ def _say(message: str) -> None:
 
 def _text(result: dict) -> str:
     problem = result["problem"]
-    lines = [f"Task: {problem['task']}", "Gaps:"]
+    failed = [f"FAILED {f['step']}: {f['reason']}" for f in result["failed"]]
+    if problem is None:
+        return "\n".join(failed) + "\n"
+    modes = problem.get("modes") or {}
+    lines = [f"Task: {problem['task']}" + (f"  ({modes['task']})" if modes.get("task") else ""), "Gaps:"]
     lines += [f"  - {g['text']}  [{g['chunk_id']}]" for g in problem["gaps"]]
     lines.append("Keywords: " + ", ".join(problem["keywords"]))
     lines.append(f"Related: {len(result['related'])} items")
     for h in result["hypotheses"]:
         lines += ["", f"Hypothesis {h['id']}: {h['method']}", f"  why: {h['rationale']}",
+                  "  modes: " + ", ".join(f"{k} {v}" for k, v in (h.get("modes") or {}).items()),
                   "  cites: " + ", ".join(c["chunk_id"] for c in h["citations"])]
         if h.get("plan"):
             plan = h["plan"]
@@ -72,4 +84,4 @@ def _text(result: dict) -> str:
             novelty = review["novelty"]
             flag = "  RESTATES EXISTING WORK" if novelty["restates_existing"] else ""
             lines.append(f"  review: {scores}; nearest passage similarity {novelty['max_similarity']:.2f}{flag}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ([""] + failed if failed else [])) + "\n"

@@ -14,7 +14,7 @@ def retriever():
 
 @pytest.fixture
 def agent(scripted, retriever):
-    return IdeaAgent(scripted, retriever, embedder=BagEmbedder(), config=IdeaConfig(n_hypotheses=2))
+    return IdeaAgent(scripted, retriever, embedder=BagEmbedder(), config=IdeaConfig(n_hypotheses=2, mode="free"))
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,10 @@ PLAN = {"objective": "Test whether reading whole documents improves accuracy.",
         "compute_budget": "1 GPU for 2 hours"}
 
 
+WHYS = {"clarity": "Names one concrete attention change.", "validity": "Sparse attention matched full accuracy [2:0].",
+        "rigor": "Accuracy against truncated BERT decides it.", "innovativeness": "Applied to contracts for the first time.",
+        "generalizability": "Any long-document classifier could use it."}
+
+
 def review_scores(score=4):
-    return {k: {"score": score, "why": f"{k} is fine"} for k in
-            ("clarity", "validity", "rigor", "innovativeness", "generalizability")}
+    return {k: {"score": score, "why": why} for k, why in WHYS.items()}

@@ -126,7 +126,7 @@ def test_paper_without_sections_uses_its_opening_text(scripted):
 
 
 def test_problem_prefers_abstract_and_limitations():
-    from mlr.agents.idea_agent import _problem_passages
+    from mlr.agents.idea_free import problem_passages as _problem_passages
 
     many = [passage(f"5:{i}", 5, s, "t") for i, s in enumerate(
         ["Abstract", "Introduction", "Method", "Method", "Method", "Experiments", "Results", "Limitations",
@@ -174,6 +174,6 @@ def test_related_records_round_trip(agent):
 def test_long_passages_are_clipped_in_prompts(scripted):
     long = [passage("8:0", 8, "Abstract", "word " * 2000)]
     agent = IdeaAgent(scripted, ListRetriever(long))
-    scripted.enqueue({**PROBLEM, "gaps": [{"text": "g", "chunk_id": "8:0"}]})
+    scripted.enqueue({**PROBLEM, "gaps": [{"text": "The whole document is never read.", "chunk_id": "8:0"}]})
     agent.extract_problem(8)
     assert len(scripted.prompts[-1][-1]["content"]) < 2000

@@ -33,16 +33,17 @@ def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
     scripted.enqueue(PROBLEM, draft(), draft("Multilingual encoder.", cites=("3:0",)),
                      PLAN, PLAN, review_scores(4), PLAN, PLAN, review_scores(2))
     result = recorder.run_all(1, n=2)
-    assert set(result) == {"problem", "related", "hypotheses"}
+    assert set(result) == {"problem", "related", "hypotheses", "failed"} and result.pop("failed") == []
     assert result["problem"]["task"] == PROBLEM["task"]
     assert result["related"] and all(r["source"] == "library" and r["paper_id"] != 1 for r in result["related"])
     assert [h["method"] for h in result["hypotheses"]] == [hypothesis()["method"], "Multilingual encoder."]
     first = result["hypotheses"][0]
-    assert set(first) == {"id", "method", "rationale", "citations", "plan", "review"}
+    assert set(first) == {"id", "method", "rationale", "citations", "modes", "plan", "review"}
+    assert first["modes"] == {"method": "free", "rationale": "free", "citations": "free"}
     assert first["citations"] == [{"chunk_id": "2:0", "paper_id": 2}]
     assert set(first["plan"]) == {"objective", "method", "experiment_design", "dataset", "baseline",
-                                  "primary_metric", "higher_is_better", "parameters", "compute_budget"}
-    assert first["review"]["clarity"] == {"score": 4, "why": "clarity is fine"}
+                                  "primary_metric", "higher_is_better", "parameters", "compute_budget", "modes"}
+    assert first["review"]["clarity"] == {"score": 4, "why": "Names one concrete attention change."}
     assert set(first["review"]["novelty"]) >= {"nearest", "restates_existing"}
     # It all lives in the record, named by the model that wrote it.
     problem = store.problems_for_paper(1)[0]
@@ -51,24 +52,40 @@ def test_whole_phase_is_stored_and_exported(recorder, scripted, store):
     assert len(store.list_plans()) == 2 and store.list_plans(status="accepted") == []
 
 
-def test_failure_half_way_keeps_finished_steps(recorder, scripted, store):
-    scripted.enqueue(PROBLEM, draft(), draft("Other."), PLAN, PLAN, review_scores(),
-                     LLMError("model server went away"))
-    with pytest.raises(LLMError):
-        recorder.run_all(1, n=2)
+def test_failure_half_way_keeps_finished_steps_and_lists_the_failure(recorder, scripted, store):
+    # The second plan's first request fails; its review still runs, and the phase ends with what it made.
+    scripted.enqueue(PROBLEM, draft(), draft("Other approach entirely."), PLAN, PLAN, review_scores(),
+                     LLMError("model server went away"), review_scores(2))
+    result = recorder.run_all(1, n=2)
     problem = store.problems_for_paper(1)[0]
     assert problem.related, "related work was stored before the failure"
     hyps = store.hypotheses_for_problem(problem.id)
-    assert len(hyps) == 2 and hyps[0].review is not None and hyps[1].review is None
-    assert store.plan_for_hypothesis(hyps[0].id) is not None
+    assert len(hyps) == 2 and hyps[0].review is not None and hyps[1].review is not None
+    assert store.plan_for_hypothesis(hyps[0].id) is not None and store.plan_for_hypothesis(hyps[1].id) is None
+    assert result["failed"] == [{"step": f"plan of hypothesis {hyps[1].id}", "reason": "model server went away"}]
+    assert [h["plan"] is None for h in result["hypotheses"]] == [False, True]
 
 
-def test_each_hypothesis_is_stored_as_it_validates(recorder, scripted, store):
+def test_a_failed_problem_is_the_only_empty_result(recorder, scripted):
+    scripted.enqueue("garbage", "garbage", "garbage")
+    result = recorder.run_all(1, n=2)
+    assert result["problem"] is None and result["hypotheses"] == []
+    assert [f["step"] for f in result["failed"]] == ["problem"] and "gave no valid" in result["failed"][0]["reason"]
+
+
+def test_each_hypothesis_is_stored_as_it_validates_and_one_can_be_retried(recorder, scripted, store):
     problem_id = store.add_problem(1, PROBLEM)
     scripted.enqueue(draft(), "garbage", "garbage", "garbage")
-    with pytest.raises(LLMError):
-        recorder.hypotheses(problem_id, n=2)
-    assert len(store.hypotheses_for_problem(problem_id)) == 1
+    batch = recorder.hypotheses(problem_id, n=2)
+    assert len(batch) == 1 and len(store.hypotheses_for_problem(problem_id)) == 1
+    assert [(f["step"], f["index"]) for f in batch.failed] == [("hypothesis 2", 1)]
+    # Retry only the failed slot: it reads the second gap, and knows the first hypothesis.
+    scripted.enqueue(draft("Multilingual encoder for contracts.", cites=("3:0",)))
+    again = recorder.hypotheses(problem_id, n=2, indexes=[1])
+    assert len(again) == 1 and not again.failed
+    assert "Only English contracts are evaluated." in scripted.prompts[-1][-1]["content"]
+    assert hypothesis()["method"] in scripted.prompts[-1][-1]["content"]
+    assert len(store.hypotheses_for_problem(problem_id)) == 2
 
 
 def test_steps_read_the_researchers_edits(recorder, scripted, store):

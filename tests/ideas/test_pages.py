@@ -36,6 +36,7 @@ def app(data_dir, monkeypatch, scripted):
     st.cache_resource.clear()  # settings, store and library of this test's data directory
     st.cache_data.clear()
     monkeypatch.setattr("mlr.llm.select.select_llm", lambda settings: Selection(scripted, False, [], "test"))
+    monkeypatch.setenv("MLR_IDEA_MODE", "free")  # the scripted answers below are free-writing answers
 
     def open_page(page):
         at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
@@ -78,7 +79,7 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
     assert any("Sliding Window Attention" in m.value for m in at.markdown)
 
     at.number_input(key="ideas_n").set_value(2).run()
-    scripted.enqueue(hypothesis_answer(store, "Method A: sliding windows."), hypothesis_answer(store, "Method B."))
+    scripted.enqueue(hypothesis_answer(store, "Method A: sliding windows."), hypothesis_answer(store, "Method B: global tokens."))
     click(at, "Generate hypotheses")
     wait_for(lambda: len(store.hypotheses_for_problem(problem.id)) == 2)
     wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
@@ -108,6 +109,33 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
     next(b for b in at.button if b.label == "Edit on the Plan page").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Plan"
+
+
+def test_ideas_page_keeps_finished_hypotheses_beside_a_failed_one_and_retries_it(app, real_library, store, scripted):
+    problem_id = store.add_problem(1, problem_answer(store))
+    at = app("pages/ideas.py")
+    assert any("Mode: **free**" in c.value for c in at.caption)
+    at.number_input(key="ideas_n").set_value(2).run()
+    # The first hypothesis validates; the second echoes the prompt and then stays invalid on every try.
+    echo = hypothesis_answer(store, "one sentence on what to change or try")
+    scripted.enqueue(hypothesis_answer(store, "Method A: sliding windows."), echo, "][", "][")
+    click(at, "Generate hypotheses")
+    wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
+    assert not at.exception, at.exception
+    assert [h.data.method for h in store.hypotheses_for_problem(problem_id)] == ["Method A: sliding windows."]
+    assert any("H1 · Method A: sliding windows." in m.value for m in at.markdown)
+    assert any("1 stored, 1 failed" in w.value for w in at.warning)
+    assert any("Hypothesis 2 failed" in e.value and "gave no valid" in e.value for e in at.error)
+    assert any("Produced: method free" in c.value for c in at.caption)
+
+    scripted.enqueue(hypothesis_answer(store, "Method B: global tokens."))
+    click(at, "Retry hypothesis 2")
+    wait_for(lambda: len(store.hypotheses_for_problem(problem_id)) == 2)
+    wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
+    assert not at.exception, at.exception
+    assert any("H2 · Method B: global tokens." in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.label.startswith("Retry")]
+    assert "Method A: sliding windows." in scripted.prompts[-1][-1]["content"]  # the retry knew the first
 
 
 def test_ideas_page_with_an_empty_library(app):
