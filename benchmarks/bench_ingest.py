@@ -30,9 +30,8 @@ import numpy as np
 from pypdf import PdfReader
 
 from mlr.config import Settings
-from mlr.library import open_library
 from mlr.library.embedders import MiniLMEmbedder, minilm_path
-from mlr.store import Store
+from mlr.workspace import Workspace
 
 
 def default_pdfs() -> list[Path]:
@@ -45,8 +44,7 @@ def default_pdfs() -> list[Path]:
 def fresh_library(embedder):
     data = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     settings = Settings.from_env({}, data_dir=data, ollama_host="http://127.0.0.1:9")
-    settings.ensure_dirs()
-    return open_library(settings, Store(settings.db_path), embedder)
+    return Workspace.open(settings, embedder=embedder).library
 
 
 def run_ours(pdfs, embedder) -> tuple[float, object]:

@@ -24,9 +24,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 
 from mlr.config import Settings
-from mlr.library import open_library
 from mlr.library.embedders import MiniLMEmbedder
-from mlr.store import Store
+from mlr.workspace import Workspace
 
 DIM = 384
 
@@ -39,9 +38,8 @@ def unit(rng, n: int) -> np.ndarray:
 def build_ours(vectors: np.ndarray, embedder):
     data = Path(tempfile.mkdtemp(prefix="bench-query-"))
     settings = Settings.from_env({}, data_dir=data, ollama_host="http://127.0.0.1:9")
-    settings.ensure_dirs()
-    store = Store(settings.db_path)
-    library = open_library(settings, store, embedder)
+    ws = Workspace.open(settings, embedder=embedder)
+    store, library = ws.store, ws.library
     per_paper = 1000  # 100 papers of 1000 chunks
     with library.index.lock:
         ids = library.index.add(vectors)
@@ -52,7 +50,7 @@ def build_ours(vectors: np.ndarray, embedder):
         with store.write() as conn:
             store.add_paper(conn, content_hash=f"h{p}", file_name=f"p{p}.pdf", path=f"/nowhere/p{p}.pdf",
                             title=f"Paper {p}", authors=[], year=None, pages=200, chunks=chunks, sections=["method"])
-    return open_library(settings, store, embedder)  # reopen: measures the persisted index
+    return Workspace.open(settings, embedder=embedder).library  # reopen: measures the persisted index
 
 
 def build_simple(vectors: np.ndarray):

@@ -26,8 +26,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mlr.config import Settings
-from mlr.execution.runner import NotebookRunner
-from mlr.store import Store
+from mlr.workspace import Workspace
 
 PARAMS = "n = 100  # loop length"
 BODY = ("import json\n"
@@ -59,8 +58,7 @@ def main(rounds: int) -> None:
         root = Path(tmp)
         notebook, script = build(root)
         settings = Settings.from_env({}, data_dir=root / "data")
-        settings.ensure_dirs()
-        runner = NotebookRunner(settings, Store(settings.db_path)).start()
+        runner = Workspace.open(settings, serve_queue=True).runner  # the app's runner: it serves the queue
         work = root / "pm"
         work.mkdir()
 

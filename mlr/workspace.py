@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from mlr.agents.experiment_agent import ExperimentAgent
     from mlr.agents.experiment_debug import Debugger
     from mlr.agents.idea_flow import IdeaRecorder
-    from mlr.experiments.loop import ExperimentLoop
     from mlr.execution.runner import NotebookRunner
     from mlr.experiments.loop import ExperimentLoop
     from mlr.library.jobs import LibraryJobs
@@ -158,7 +157,6 @@ class Workspace:
     def idea_recorder(self) -> IdeaRecorder:
         from mlr.agents.idea_agent import IdeaAgent, IdeaConfig
         from mlr.agents.idea_flow import IdeaRecorder
-
         from mlr.idea_prototypes import PaperPrototypes
 
         library = self.library
@@ -172,8 +170,13 @@ class Workspace:
         embedder = self.library.embedder if with_embedder else None
         return ExperimentAgent(self.llm, self.workbench, self.store, self.settings, embedder=embedder)
 
-    def debugger(self, *, plan_id: int | None = None, timeout_s: float | None = None) -> Debugger:
-        return self.experiment_agent().debugger(plan_id=plan_id, timeout_s=timeout_s)
+    def debugger(self, *, plan_id: int | None = None, timeout_s: float | None = None,
+                 use_model: bool = True) -> Debugger:
+        """The Debugger over this workspace's record and runner; ``use_model=False``: the rules only."""
+        from mlr.agents.experiment_debug import Debugger
+
+        return Debugger(self.llm if use_model else None, self.workbench, self.store, self.settings,
+                        plan_id=plan_id, timeout_s=timeout_s)
 
     def experiment_loop(self, *, use_model: bool = True) -> ExperimentLoop:
         """The experiment loop over this workspace's runner; ``use_model=False``: parameters and rules only."""

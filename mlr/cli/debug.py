@@ -51,7 +51,6 @@ def _model(ws, rules_only: bool):
 
 
 def run(args, ws) -> int:
-    from mlr.agents.experiment_debug import Debugger
     from mlr.execution.errors import ExecutionError
 
     if args.attempts is not None and args.attempts < 0:
@@ -64,7 +63,7 @@ def run(args, ws) -> int:
     llm, model_note = _model(ws, args.rules_only)
     log.info("debugging %s with %s", args.notebook, model_note)
     approve = None if args.autopilot or not sys.stdin.isatty() else ask_on_terminal
-    debugger = Debugger(llm, ws.workbench, ws.store, ws.settings, timeout_s=args.timeout)
+    debugger = ws.debugger(timeout_s=args.timeout, use_model=llm is not None)
     try:
         result = debugger.run_loop(args.notebook, parameters, max_attempts=args.attempts, autopilot=args.autopilot,
                                    approve=approve, use_llm=llm is not None)
