@@ -131,11 +131,14 @@ def _candidates(experiment, prototype, parameters, runner, settings) -> None:
     search = st.text_input("Name contains", key="xa-hf-search")
     if not settings.online_sources:
         st.caption("Online sources are off: only the local Hugging Face cache is searched (no network).")
-    if st.button("Find candidates", key="xa-hf-find"):
-        with st.spinner("Searching…"):
-            st.session_state["xa-hf-result"] = find_candidates(settings, kind=kind, task=task or None,
-                                                               search=search or None, limit=20)
-    found = st.session_state.get("xa-hf-result")
+    key = "exp-hf:candidates"  # on the shared job board, like ranking and adaptation: every tab sees it
+    running, found, error = _job_result(key)
+    if st.button("Find candidates", key="xa-hf-find", disabled=running):
+        jobs.clear(key)
+        _start(key, "Searching for candidates", lambda: find_candidates(settings, kind=kind, task=task or None,
+                                                                         search=search or None, limit=20))
+    if error:
+        st.error(f"The search failed: {error}")
     if found is None:
         return
     if found.note:
