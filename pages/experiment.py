@@ -38,7 +38,8 @@ st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher el
 if st.button("Run baseline (defaults)", key="exp-baseline"):
     run_id = runner.submit(proto.path, defaults(params), kind="baseline", plan_id=plan_id)
     st.toast(f"Baseline queued as run {run_id}.")
-variant = view.parameter_form(proto, params, values_from_plan(plan.data if plan else None, params))
+variant = view.parameter_form(proto, params, values_from_plan(plan.data if plan else None, params),
+                              f"{plan.id}-v{plan.version}" if plan else "")
 if variant is not None and (refusal := scope.refuse_variant(variant, defaults(params))):
     st.warning(refusal)
 elif variant is not None:

@@ -75,39 +75,66 @@ def metric_choice(scope: ExperimentScope) -> tuple[str | None, bool]:
     return choice.name, choice.higher_is_better
 
 
-def _widget(param: Parameter, value: Any, key: str) -> Any:
+def _shown(param: Parameter, value: Any) -> Any:
+    """``value`` as its widget holds it (the session-state form of the field)."""
+    if param.type == "bool":
+        return bool(value)
+    if param.type == "int":
+        return int(value)
+    if param.type == "float":
+        return float(value)
+    if param.type == "str":
+        return str(value)
+    return value if isinstance(value, str) and param.type == "expression" else json.dumps(value)
+
+
+def _widget(param: Parameter, key: str) -> Any:
+    """The field of ``param``; its value is in ``st.session_state[key]`` (filled by :func:`parameter_form`)."""
     label = param.name + (f" ({param.type})" if param.type not in ("expression", "none") else "")
     helptext = param.help or None
     if param.type == "bool":
-        return st.checkbox(label, value=bool(value), key=key, help=helptext)
+        return st.checkbox(label, key=key, help=helptext)
     if param.type == "int":
-        return int(st.number_input(label, value=int(value), step=1, key=key, help=helptext))
+        return int(st.number_input(label, step=1, key=key, help=helptext))
     if param.type == "float":
-        return float(st.number_input(label, value=float(value), format="%.6g", key=key, help=helptext))
+        return float(st.number_input(label, format="%.6g", key=key, help=helptext))
     if param.type == "str":
-        return st.text_input(label, value=str(value), key=key, help=helptext)
-    shown = value if isinstance(value, str) and param.type == "expression" else json.dumps(value)
-    text = st.text_input(label, value=shown, key=key, help=(helptext or "") + " A Python/JSON literal.")
+        return st.text_input(label, key=key, help=helptext)
+    text = st.text_input(label, key=key, help=(helptext or "") + " A Python/JSON literal.")
     return parse_value(param, text)
 
 
-def parameter_form(proto: Prototype, params: list[Parameter], plan_values: dict[str, Any]) -> dict | None:
-    """The variant's parameters, pre-filled with the plan's values; returns them when 'Run variant' is pressed."""
+def parameter_form(proto: Prototype, params: list[Parameter], plan_values: dict[str, Any],
+                   plan_key: str = "") -> dict | None:
+    """The variant's parameters, pre-filled with the plan's values; returns them when 'Run variant' is pressed.
+
+    Streamlit keeps a field's value across reruns, so switching to another plan would leave the previous
+    plan's values on screen (and run them). The fields are re-filled whenever what pre-fills them changes:
+    the plan (``plan_key``: its id and version), the prototype, or the values the plan gives.
+    """
     if not params:
         st.caption("This notebook's parameters cell sets no parameters.")
+    starts = {p.name: plan_values.get(p.name, p.default) for p in params}
+    filled = json.dumps([plan_key, str(proto.path), {p.name: _shown(p, starts[p.name]) for p in params}],
+                        sort_keys=True, default=str)
+    keys = {p.name: f"exp-{proto.slug}-{p.name}" for p in params}
+    if st.session_state.get("exp-form-filled") != filled or any(k not in st.session_state for k in keys.values()):
+        for p in params:
+            st.session_state[keys[p.name]] = _shown(p, starts[p.name])
+        st.session_state["exp-form-filled"] = filled
     with st.form(f"exp-form-{proto.slug}"):
         values, problems = {}, []
         cols = st.columns(2)
         for i, param in enumerate(params):
-            start = plan_values.get(param.name, param.default)
             with cols[i % 2]:
                 try:
-                    values[param.name] = _widget(param, start, f"exp-{proto.slug}-{param.name}")
+                    values[param.name] = _widget(param, keys[param.name])
                 except ValueError as exc:
                     problems.append(str(exc))
         changed = [n for n in plan_values if n in values]
         if changed:
-            st.caption("Pre-filled from the plan: " + ", ".join(changed))
+            st.caption("Pre-filled from the plan: " + ", ".join(
+                f"{n} = {_shown(next(p for p in params if p.name == n), plan_values[n])}" for n in changed))
         if st.form_submit_button("Run variant", type="primary"):
             if problems:
                 for problem in problems:
