@@ -9,13 +9,11 @@ import streamlit as st
 from mlr.agents.idea_agent import effective_mode
 
 from ui import ideas_jobs, ideas_view, resources
+from ui.common import require
 
 st.title("Ideas")
 store = resources.store()
-papers = store.list_papers()
-if not papers:
-    st.info("The library is empty: add papers on the Library page first.")
-    st.stop()
+papers = require(store.list_papers(), "The library is empty: add papers on the Library page first.")
 
 llm = resources.llm()
 if llm.demo_grade:

@@ -107,6 +107,20 @@ class StoreBase:
         with self.read() as conn:
             return [dict(row) for row in conn.execute(sql, params)]
 
+    def select(self, table: str, *, equals: dict[str, Any] | None = None, status: tuple[str, ...] | None = None,
+               limit: int = 200) -> list[dict]:
+        """Rows of ``table`` (a name from code) whose columns equal ``equals`` (None values are ignored) and
+        whose status is one of ``status``, newest first."""
+        sql, params = f"SELECT * FROM {table} WHERE 1 = 1", []
+        for column, value in (equals or {}).items():
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        if status:
+            sql += f" AND status IN ({','.join('?' * len(status))})"
+            params.extend(status)
+        return self.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+
     def one(self, sql: str, params: tuple | dict = ()) -> dict | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None

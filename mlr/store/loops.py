@@ -41,17 +41,7 @@ class LoopRecords:
 
     def list_loops(self, *, plan_id: int | None = None, notebook: str | None = None,
                    status: tuple[str, ...] | None = None, limit: int = 100) -> list[Loop]:
-        sql, params = "SELECT * FROM loops WHERE 1 = 1", []
-        if plan_id is not None:
-            sql += " AND plan_id = ?"
-            params.append(plan_id)
-        if notebook is not None:
-            sql += " AND notebook = ?"
-            params.append(notebook)
-        if status:
-            sql += f" AND status IN ({','.join('?' * len(status))})"
-            params.extend(status)
-        rows = self.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self.select("loops", equals={"plan_id": plan_id, "notebook": notebook}, status=status, limit=limit)
         return [Loop.model_validate(_decode(r, _LOOP_JSON)) for r in rows]
 
     def update_loop(self, loop_id: int, **fields: Any) -> None:

@@ -87,12 +87,17 @@ class HypothesisListing(Hypothesis):
     plan_status: PlanStatus | None = None
 
 
-class HypothesisVersion(Lenient):
-    hypothesis_id: int
+class _Version(Lenient):
+    """One stored version of a hypothesis or plan: its number, the note of the edit, when."""
+
     version: int
-    data: HypothesisData = Field(default_factory=HypothesisData)
     note: str = ""
     created_at: str = ""
+
+
+class HypothesisVersion(_Version):
+    hypothesis_id: int
+    data: HypothesisData = Field(default_factory=HypothesisData)
 
 
 class Plan(Lenient):
@@ -115,12 +120,9 @@ class PlanListing(Plan):
     paper_id: int
 
 
-class PlanVersion(Lenient):
+class PlanVersion(_Version):
     plan_id: int
-    version: int
     data: PlanData = Field(default_factory=PlanData)
-    note: str = ""
-    created_at: str = ""
 
 
 class Run(Lenient):

@@ -35,16 +35,7 @@ class RunRecords:
 
     def list_runs(self, *, plan_id: int | None = None, status: tuple[str, ...] | None = None,
                   limit: int = 200) -> list[Run]:
-        sql, params = "SELECT * FROM runs WHERE 1 = 1", []
-        if plan_id is not None:
-            sql += " AND plan_id = ?"
-            params.append(plan_id)
-        if status:
-            sql += f" AND status IN ({','.join('?' * len(status))})"
-            params.extend(status)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        return [_run(r) for r in self.query(sql, tuple(params))]
+        return [_run(r) for r in self.select("runs", equals={"plan_id": plan_id}, status=status, limit=limit)]
 
     def update_run(self, run_id: int, **fields) -> None:
         """Set columns of a run; dict, list and model values are stored as JSON."""

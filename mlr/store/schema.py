@@ -196,10 +196,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE loop_notes (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             loop_id INTEGER NOT NULL REFERENCES loops(id) ON DELETE CASCADE,
-            kind TEXT NOT NULL,
-            name TEXT NOT NULL DEFAULT '',
-            value TEXT,
-            text TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', value TEXT, text TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         );
         """,
