@@ -2,15 +2,14 @@
 
 import streamlit as st
 
+from mlr import selection
 from mlr.agents.idea_flow import restore_plan
 from ui import ideas_jobs, ideas_view, plan_form, resources
+from ui.common import require
 
 st.title("Plan")
 store = resources.store()
-hypotheses = store.list_hypotheses()
-if not hypotheses:
-    st.info("No hypotheses yet: generate them on the Ideas page.")
-    st.stop()
+hypotheses = require(store.list_hypotheses(), "No hypotheses yet: generate them on the Ideas page.")
 
 by_id = {h.id: h for h in hypotheses}
 
@@ -22,10 +21,18 @@ def label(hid: int) -> str:
     return f"#{hid} · {status} · {h.paper_title} · {method[:70]}{'…' if len(method) > 70 else ''}"
 
 
-wanted = st.session_state.get("plan_hypothesis")
-hid = st.selectbox("Hypothesis", list(by_id), format_func=label,
-                   index=list(by_id).index(wanted) if wanted in by_id else 0)
-st.session_state["plan_hypothesis"] = hid
+# Which hypothesis: one the Ideas page asked for, else the address's (a reload, a shared link), else the
+# one touched last in this session, else the one edited, saved or accepted last (mlr/selection.py).
+if (asked := st.session_state.pop("plan_hypothesis", None)) in by_id:
+    st.session_state["plan-hypothesis"] = asked
+elif st.session_state.get("plan-hypothesis") not in by_id:
+    wanted = st.query_params.get("hypothesis") or st.session_state.get("plan-last-hypothesis")
+    st.session_state["plan-hypothesis"] = selection.pick(hypotheses, wanted,
+                                                         selection.plan_touches(store.list_plans())).id
+hid = st.selectbox("Hypothesis", list(by_id), format_func=label, key="plan-hypothesis")
+st.session_state["plan-last-hypothesis"] = str(hid)
+if st.query_params.get("hypothesis") != str(hid):
+    st.query_params["hypothesis"] = str(hid)
 h = by_id[hid]
 if flash := st.session_state.pop("plan_flash", None):
     st.success(flash)

@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 
+from mlr import selection
 from mlr.execution.errors import ExecutionError, NotebookContractError
 from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
@@ -28,11 +29,21 @@ def plan_label(plan: PlanListing) -> str:
     return f"Plan {plan.id} · v{plan.version} · {text[:80]}"
 
 
+def _remember(name: str, value: str) -> None:
+    """Keep a selection in the address (a reload or a shared link shows the same) and in the session."""
+    st.session_state[f"exp-last-{name}"] = value
+    if st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
 def pick_plan(plans: list[PlanListing]) -> PlanListing | None:
     options = [None, *plans]
-    choice = st.selectbox("Plan", options, index=len(plans),  # the latest accepted plan, if any
+    wanted = st.query_params.get("plan") or st.session_state.get("exp-last-plan")
+    start = selection.pick_plan(plans, wanted)  # the address's plan, else the accepted plan touched last
+    choice = st.selectbox("Plan", options, index=selection.index_of(options, start, lambda p: p and p.id),
                           format_func=lambda p: AD_HOC if p is None else plan_label(p),
                           key="exp-plan", help="An accepted plan from the Plan page, or an ad-hoc run.")
+    _remember("plan", str(choice.id) if choice is not None else selection.AD_HOC)
     if choice is not None:
         with st.expander("Plan details", expanded=False):
             for field in ("objective", "method", "dataset", "baseline", "primary_metric", "compute_budget"):
@@ -57,12 +68,17 @@ def upload_prototype(settings) -> None:
 def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | None = None) -> Prototype:
     # Pre-select the plan's prototype (set by the ExperimentAgent), else the one of the plan's paper
     # (a sample paper is listed as "<slug>.pdf" and its notebook names that slug in metadata).
+    # The address's prototype (a reload, a shared link) comes first.
     preferred = plan.data.prototype if plan else None
     stem = Path(paper.file_name).stem if paper else ""
-    index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
+    wanted = st.query_params.get("prototype") or st.session_state.get("exp-last-prototype")
+    index = next((i for i, p in enumerate(protos) if wanted and p.slug == wanted), None)
+    if index is None:
+        index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
     if index is None:
         index = next((i for i, p in enumerate(protos) if stem and stem in (p.paper, p.slug)), 0)
     proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
+    _remember("prototype", proto.slug)
     if proto.description:
         st.caption(proto.description)
     return proto
