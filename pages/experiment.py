@@ -6,7 +6,7 @@ from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr.execution.prototypes import list_prototypes
 from mlr.experiments.scope import ExperimentScope
-from ui import experiment_agent, experiment_loop, resources
+from ui import experiment_agent, experiment_loop, experiment_results, resources
 from ui import experiment_run as view
 
 st.title("Experiment")
@@ -52,4 +52,4 @@ experiment_loop.render(plan, proto, store, settings)  # the experiment loop: ui/
 
 # 4. Live runs (polled every second) and results.
 view.live_runs(scope, runner)
-view.results(scope, settings)
+experiment_results.results(scope, settings)

@@ -208,43 +208,6 @@ def live_runs(scope: ExperimentScope, runner) -> None:
     _poll()
 
 
-def results(scope: ExperimentScope, settings) -> None:
-    res = scope.results(settings.success_bar)
-    _others(res.others)
-    if not res.finished:
-        st.caption(res.words)
-        return
-    st.subheader("Results")
-    comp, metric = res.comparison, res.metric.name
-    if comp is not None:
-        a, b, c = st.columns(3)
-        a.metric(f"Baseline {metric}", f"{comp.baseline:.4g}", help=f"run {res.baseline.id}")
-        b.metric(f"Variant {metric}", f"{comp.variant:.4g}", help=f"run {res.variant.id}",
-                 delta=None if comp.improvement is None else f"{comp.improvement:+.1%}",
-                 delta_color="normal")
-        c.metric("Success bar", f"{settings.success_bar:.0%}",
-                 delta="cleared" if comp.cleared else "not cleared", delta_color="normal" if comp.cleared else "inverse")
-    {"success": st.success, "info": st.info, "warning": st.warning, "caption": st.caption}[res.tone](res.words)
-    if chart_rows := res.chart_rows():
-        st.bar_chart(chart_rows, x="run", y=metric)
-    finished = res.finished
-    table = [{"run": r.id, "kind": r.kind, "status": f"{STATUS_ICON.get(r.status, '')} {r.status}",
-              "seconds": r.seconds, "parameters": json.dumps(r.parameters),
-              "metrics": json.dumps({k: v for k, v in (r.metrics or {}).items()
-                                     if isinstance(v, (int, float))})} for r in finished]
-    st.dataframe(table, hide_index=True, width="stretch")
-    chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r.id} · {r.kind} · {r.status}",
-                          key=f"exp-show-{scope.plan_id}-{scope.notebook}")
-    render_run(chosen)
-
-
-def _others(others) -> None:
-    """Runs of this plan that are not compared here (another notebook or parameter schema), named apart."""
-    if others:
-        st.caption("Not compared here (other experiments of this plan): " + "; ".join(
-            f"{o.name} ({o.reason}): {len(o.run_ids)} run(s)" for o in others))
-
-
 def render_run(run: Run) -> None:
     err = run.error
     if run.metrics:
@@ -259,12 +222,14 @@ def render_run(run: Run) -> None:
     if not path or not Path(path).is_file():
         st.caption("No executed notebook was kept for this run.")
         return
-    with st.expander("Executed notebook", expanded=bool(err)):
-        try:
-            cells = notebook_cells(path, err.cell_index if err else None)
-        except (OSError, ValueError, ExecutionError) as exc:
-            st.warning(f"Cannot read the executed notebook {path}: {exc}")
-            return
+    try:
+        cells = notebook_cells(path, err.cell_index if err else None)
+    except (OSError, ValueError, ExecutionError) as exc:
+        st.warning(f"Cannot read the executed notebook {path}: {exc}")
+        return
+    for cell in (c for c in cells if c.failed):  # the failing cell in view, not somewhere down the notebook
+        render_cell(cell)
+    with st.expander("Executed notebook", expanded=False):
         for cell in cells:
             render_cell(cell)
 

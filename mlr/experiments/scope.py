@@ -49,12 +49,65 @@ class ScopeResults(BaseModel):
     words: str = ""  # the verdict, or why there is none
     tone: Literal["success", "info", "warning", "caption"] = "caption"
     others: list[OtherRuns] = []
+    failure: Run | None = None  # the newest finished run, when it failed: announced above the results
+
+    def failure_words(self) -> str:
+        """The failed run in one line: which run, where it stopped and why."""
+        run = self.failure
+        if run is None:
+            return ""
+        err = run.error
+        where = f" in cell {err.cell_index}" if err and err.cell_index is not None else ""
+        why = f": {err.ename}: {err.evalue}" if err and err.ename else ""
+        status = "timed out" if run.status == "timed_out" else "failed"
+        return f"Run {run.id} ({run.kind}) {status}{where}{why}"
+
+    def role(self, run: Run) -> str:
+        """How a run takes part in the comparison, in words for a chart's legend."""
+        if self.baseline is not None and run.id == self.baseline.id:
+            return "baseline (compared)"
+        if self.variant is not None and run.id == self.variant.id:
+            return "variant (compared)"
+        return f"other {run.kind} run"
 
     def chart_rows(self) -> list[dict[str, Any]]:
-        """One bar per finished run that reported the metric, oldest first."""
+        """One bar per finished run that reported the metric, oldest first, with its role."""
         name = self.metric.name
-        return [{"run": f"#{r.id} {r.kind}", name: r.metrics[name]} for r in reversed(self.finished)
-                if name and _number((r.metrics or {}).get(name))]
+        return [{"run": f"#{r.id} {r.kind}", name: r.metrics[name], "role": self.role(r)}
+                for r in reversed(self.finished) if name and _number((r.metrics or {}).get(name))]
+
+    def success_line(self) -> float | None:
+        """The metric value a variant must reach to clear the bar (drawn on the chart), if there is a baseline."""
+        comp = self.comparison
+        if comp is None:
+            return None
+        step = comp.bar * abs(comp.baseline)
+        return comp.baseline + step if comp.higher_is_better else comp.baseline - step
+
+
+class Mark(BaseModel):
+    """A number's delta as shown: its text, its colour and its arrow, which never contradict each other."""
+
+    text: str
+    color: Literal["green", "red", "gray"]
+    arrow: Literal["up", "down", "off"]
+
+
+def improvement_mark(comp: Comparison) -> Mark | None:
+    """The variant's relative improvement: green up when better, red down when worse, grey without arrow when
+    it rounds to zero (``+0.0%`` is no gain). ``None`` when there is no relative figure (a zero baseline)."""
+    if comp.improvement is None:
+        return None
+    shown = round(comp.improvement * 100, 1)
+    if shown == 0:
+        return Mark(text="±0.0%", color="gray", arrow="off")
+    return Mark(text=f"{shown:+.1f}%", color="green" if shown > 0 else "red", arrow="up" if shown > 0 else "down")
+
+
+def bar_mark(comp: Comparison) -> Mark:
+    """Whether the success bar is cleared: a word, so no arrow; green when cleared, red when not."""
+    return Mark(text="cleared", color="green", arrow="off") if comp.cleared else \
+        Mark(text="not cleared", color="red", arrow="off")
 
 
 def _number(value: Any) -> bool:
@@ -154,7 +207,8 @@ class ExperimentScope:
         metric = self.metric(finished)
         baseline, variant = self.latest("baseline", finished), self.latest("variant", finished)
         out = ScopeResults(finished=finished, baseline=baseline, variant=variant, metric=metric,
-                           others=self.others())
+                           others=self.others(), failure=finished[0] if finished and finished[0].status in FAILED
+                           else None)
         if not finished:
             out.words = "No finished runs yet."
         elif not metric.name:

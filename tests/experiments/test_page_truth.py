@@ -90,3 +90,44 @@ def test_an_edit_is_kept_until_the_plan_or_prototype_changes(page, store):
     assert not any("Pre-filled from the plan" in c.value for c in at.caption)
     select(at, "exp-plan", f"Plan {plan} ")
     assert at.number_input(key="exp-probe-lr").value == 0.3
+
+
+def poll(at, predicate, timeout=120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if predicate():
+            at.run()
+            return
+        time.sleep(0.5)
+    raise AssertionError("runs did not finish in time")
+
+
+def test_a_failed_run_is_announced_and_selected(page, store):
+    plan = accepted_plan(store, 0.3)
+    at = page
+    at.run()
+    select(at, "exp-plan", f"Plan {plan} ")
+    select(at, "exp-proto", "Probe prototype (added)")
+    at.button(key="exp-baseline").click().run()
+    poll(at, lambda: [r.status for r in store.list_runs(plan_id=plan)] == ["succeeded"])
+    show = at.selectbox(key=f"exp-show-{plan}-{store.list_runs(plan_id=plan)[0].notebook}")
+    assert show.value.status == "succeeded" and not at.error  # nothing failed yet
+    at.text_input(key="exp-probe-mode").input("raise")
+    run_variant(at)
+    deadline = time.monotonic() + 120
+    while store.list_runs(plan_id=plan)[0].status != "failed":  # the page is not redrawn meanwhile
+        assert time.monotonic() < deadline, "the variant did not fail in time"
+        time.sleep(0.3)
+    at.run()  # the first page run that sees the failure
+    assert not at.exception, at.exception
+    failed = store.list_runs(plan_id=plan)[0]
+    banner = at.error[0].value  # the first error on the page: above the results
+    assert banner.startswith(f"Run {failed.id} (variant) failed in cell 4") and "ValueError: boom at lr=0.3" in banner
+    assert any(f"Run {failed.id} (variant) failed" in t.proto.body for t in at.toast)
+    assert show.key and at.selectbox(key=show.key).value.id == failed.id  # "Show run" moved to the failure
+    assert any(e.value.startswith("This cell failed") for e in at.error)  # the failing cell is drawn
+    at.run()
+    assert not at.toast  # announced once, not on every rerun
+    assert at.error[0].value == banner  # the banner stays while the failure is the newest run
