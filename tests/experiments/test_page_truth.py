@@ -131,3 +131,58 @@ def test_a_failed_run_is_announced_and_selected(page, store):
     at.run()
     assert not at.toast  # announced once, not on every rerun
     assert at.error[0].value == banner  # the banner stays while the failure is the newest run
+
+
+def finished_run(store, notebook: str, plan: int, kind: str, lr: float, accuracy: float) -> int:
+    """A finished run written straight into the record (no notebook runs: the runner never sees it queued)."""
+    from mlr.store.db import dumps, now_iso
+
+    with store.write() as conn:
+        cur = conn.execute(
+            "INSERT INTO runs (plan_id, kind, notebook, parameters, status, queued_at, finished_at, data, metrics)"
+            " VALUES (?, ?, ?, ?, 'succeeded', ?, ?, '{}', ?)",
+            (plan, kind, notebook, dumps({"lr": lr}), now_iso(), now_iso(), dumps({"accuracy": accuracy})))
+        return int(cur.lastrowid)
+
+
+def marks(at) -> dict[str, tuple[str, str, str]]:
+    from streamlit.proto.Metric_pb2 import Metric
+
+    return {m.label: (m.proto.delta, Metric.MetricColor.Name(m.proto.color), Metric.MetricDirection.Name(
+        m.proto.direction)) for m in at.metric}
+
+
+@pytest.mark.parametrize(("variant", "expected"), [
+    (0.6, {"Variant accuracy": ("±0.0%", "GRAY", "NONE"), "Success bar": ("not cleared", "RED", "NONE")}),
+    (0.63, {"Variant accuracy": ("+5.0%", "GREEN", "UP"), "Success bar": ("not cleared", "RED", "NONE")}),
+    (0.54, {"Variant accuracy": ("-10.0%", "RED", "DOWN"), "Success bar": ("not cleared", "RED", "NONE")}),
+    (0.8, {"Variant accuracy": ("+33.3%", "GREEN", "UP"), "Success bar": ("cleared", "GREEN", "NONE")}),
+])
+def test_arrows_and_colours_agree_with_the_numbers(page, settings, store, variant, expected):
+    from mlr.experiments.scope import resolved
+
+    plan = accepted_plan(store, 0.3)
+    notebook = resolved(settings.prototypes_dir / "probe.ipynb")
+    finished_run(store, notebook, plan, "baseline", 0.1, 0.6)
+    finished_run(store, notebook, plan, "variant", 0.3, variant)
+    at = page
+    at.run()
+    select(at, "exp-plan", f"Plan {plan} ")
+    select(at, "exp-proto", "Probe prototype (added)")
+    shown = marks(at)
+    for label, mark in expected.items():
+        assert shown[label] == mark, label
+    assert any("Grey: the baseline compared" in c.value and "success bar (0.66)" in c.value for c in at.caption)
+
+
+def test_the_chart_names_the_baseline_and_draws_the_success_bar(store):
+    from mlr.experiments.scope import ExperimentScope
+
+    plan = accepted_plan(store, 0.3)
+    finished_run(store, "/nb.ipynb", plan, "baseline", 0.1, 0.6)
+    finished_run(store, "/nb.ipynb", plan, "variant", 0.2, 0.62)
+    finished_run(store, "/nb.ipynb", plan, "variant", 0.3, 0.7)
+    res = ExperimentScope(store, plan, "/nb.ipynb", declared_metric="accuracy", declared_higher=True).results(0.1)
+    assert [(r["run"], r["role"]) for r in res.chart_rows()] == [
+        ("#1 baseline", "baseline (compared)"), ("#2 variant", "other variant run"), ("#3 variant", "variant (compared)")]
+    assert res.success_line() == pytest.approx(0.66)
