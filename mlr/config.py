@@ -44,6 +44,8 @@ class Settings(BaseModel):
     llm_temperature: float = Field(0.2)
     embedded_ctx: int = Field(8192, description="Context window of the embedded llama.cpp model.")
     embedded_max_tokens: int = Field(768, description="Token cap of one embedded-model answer.")
+    embedded_model: str = Field("smollm2", description="smollm2 | gemma3-270m: the embedded demo model (both ship "
+                                "in PyPI packages; benchmarks/bench_ideas.py measures them on the same prompts).")
     embedded_threads: int = Field(0, description="llama.cpp threads; 0 = half the cores. All cores thrash "
                                   "when the app also embeds or runs a kernel (measured 6x slower on 2 cores).")
     # Network.

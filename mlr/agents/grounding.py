@@ -142,7 +142,8 @@ def keyword_candidates(passages: list[Passage], k: int = 12) -> list[str]:
     for phrase, _score in extractor.extract_keywords(text):
         phrase = phrase.strip()
         words = phrase.split()
-        names = all(w[:1].isupper() and not w.isupper() for w in words)  # "Samuel Osei", "Lena Brandt": people
+        # "Samuel Osei", "Chen and Guestrin": people (cited or in the title block), not topics
+        names = all((w[:1].isupper() and not w.isupper()) or w in ("and", "et", "al") for w in words)
         if (len(phrase) <= 40 and re.search(r"[A-Za-z]{3}", phrase) and not names
                 and phrase.lower() not in {o.lower() for o in out}):
             out.append(phrase)

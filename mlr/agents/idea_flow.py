@@ -147,7 +147,8 @@ class IdeaRecorder:
         for message in getattr(attempt("related work", lambda: self.related(problem_id)), "messages", []):
             say(message)
         say("generating hypotheses")
-        batch = attempt("hypotheses", lambda: self.hypotheses(problem_id, n, progress=say)) or HypothesisBatch()
+        batch = attempt("hypotheses", lambda: self.hypotheses(problem_id, n, progress=say))
+        batch = HypothesisBatch() if batch is None else batch  # an empty batch may still list its failures
         failed += batch.failed
         for hid in batch:
             say(f"planning and reviewing hypothesis {hid}")

@@ -11,9 +11,10 @@ and reviews are assembled from the prototype and from evidence, without a model.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from mlr.agents import grounding
 from mlr.agents.echo import EchoGuard, guarded
@@ -70,6 +71,8 @@ class GroundedSteps:
                            keywords=keywords)
         by_id = {s.id: s for s in [*tasks, *gaps, *keywords]}
         chosen_gaps = [by_id[i] for i in dict.fromkeys(answer.gaps)]
+        # A paper without a stated limitation offers its opening sentences as gaps too: never the task again.
+        chosen_gaps = [g for g in chosen_gaps if g.text != by_id[answer.task].text] or chosen_gaps
         words = [by_id[i].text for i in dict.fromkeys(getattr(answer, "keywords", []))] or phrases[:1] or ["paper"]
         return ResearchProblem(task=by_id[answer.task].text,
                                gaps=[{"text": g.text, "chunk_id": g.chunk_id} for g in chosen_gaps],
@@ -93,7 +96,8 @@ class GroundedSteps:
         context = {"task": problem.task, "gap": gap.text, "changes": offered, "previous": list(previous)[-4:]}
         guard = EchoGuard.for_prompt(["idea/grounded_hypothesis"], choice_schema("H", {"choice": ids}, text=("r",)),
                                      extra=[c.text for c in offered])
-        schema = guarded(choice_schema("HypothesisChoice", {"choice": ids}, text=("rationale",)), guard)
+        schema = relevant(guarded(choice_schema("HypothesisChoice", {"choice": ids}, text=("rationale",)), guard),
+                          " ".join([gap.text, problem.task, *(c.text for c in offered)]))
         budget = self.agent.config.max_tokens["hypothesis"]
         try:
             answer = self._ask("idea/grounded_hypothesis", schema, on_token, budget, **context)
@@ -143,7 +147,8 @@ class GroundedSteps:
                     "method": hypothesis.method,
                     "experiment_design": ["Reproduce the paper's reported setup", "Apply the proposed change",
                                           f"Compare {metric} on the paper's data"],
-                    "dataset": "the paper's data (see the cited passages)", "baseline": "the paper's method",
+                    "dataset": "the paper's data (see the cited passages)",
+                    "baseline": ("As published: " + (problem.task if problem else "the paper's method"))[:160],
                     "compute_budget": "1 CPU for 1 hour", "primary_metric": metric[:40],
                     "higher_is_better": metric not in ("rmse", "mae", "perplexity", "error rate", "runtime"),
                     "parameters": []}
@@ -177,6 +182,24 @@ class GroundedSteps:
     def _paper(self, problem: ResearchProblem) -> int | None:
         chunk = self.agent.retriever.get_chunk(problem.gaps[0].chunk_id) if problem.gaps else None
         return chunk.paper_id if chunk else None
+
+
+def relevant(schema: type[BaseModel], source: str) -> type[BaseModel]:
+    """The rationale must speak of the gap, the task or the change: a content word of theirs is in it."""
+    allowed = set(re.findall(r"[a-z]{5,}", source.lower())) - _COMMON
+
+    def on_topic(self):
+        words = set(re.findall(r"[a-z]{5,}", self.rationale.lower())) - _COMMON
+        if not words & allowed:
+            raise ValueError("rationale: off topic; say why the chosen change helps with this gap, in its terms")
+        return self
+
+    return create_model(schema.__name__, __base__=schema,
+                        __validators__={"on_topic": model_validator(mode="after")(on_topic)})
+
+
+_COMMON = {"that", "this", "with", "from", "which", "have", "will", "would", "more", "than", "change", "changes",
+           "should", "could", "help", "because", "model", "paper", "using"}
 
 
 def grounding_error(reason: str):

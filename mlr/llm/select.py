@@ -49,6 +49,6 @@ def select_llm(settings: Settings) -> Selection:
     else:
         reason = "MLR_LLM_BACKEND=embedded."
     llm = EmbeddedLLM(n_ctx=settings.embedded_ctx, n_threads=settings.embedded_threads,
-                      max_tokens=settings.embedded_max_tokens, **common)
+                      max_tokens=settings.embedded_max_tokens, model=settings.embedded_model, **common)
     log.info("using the embedded model: %s", reason)
     return Selection(llm, reachable, models, reason)

@@ -153,3 +153,10 @@ def test_missing_rows_are_clear_messages(recorder):
         recorder.related(5)
     with pytest.raises(IdeaError, match="no hypothesis 5"):
         recorder.plan(5)
+
+
+def test_when_every_hypothesis_fails_the_failures_are_still_listed(recorder, scripted, store):
+    scripted.enqueue(PROBLEM, *["][" ] * 6)
+    result = recorder.run_all(1, n=2)
+    assert result["problem"]["task"] == PROBLEM["task"] and result["hypotheses"] == []
+    assert [f["step"] for f in result["failed"]] == ["hypothesis 1", "hypothesis 2"]

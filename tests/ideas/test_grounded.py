@@ -129,10 +129,14 @@ def test_grounded_phase_on_a_sample_paper_plans_a_runnable_change_without_the_mo
     scripted.enqueue({"task": "T1", "gaps": ["G1", "G2"], "keywords": ["K1", "K2"]},
                      {"choice": "C1", "rationale": "A kernel classifier can weight the few discriminative cells."},
                      {"choice": "C2", "rationale": "One sentence, in your words, on why that change should help."},  # echo
-                     {"choice": "C2", "rationale": "Keeping 8x8 detail separates the thin-stroke digits."})
+                     {"choice": "C2", "rationale": "The new approach has proven a game-changer for whole industries."},
+                     {"choice": "C2", "rationale": "Full 8x8 resolution keeps the thin strokes that separate the digits."})
     result = IdeaRecorder(agent, store).run_all(paper, n=2)
     assert result["failed"] == [] and scripted.pending == 0
-    assert len(scripted.prompts) == 4  # problem, two hypotheses (one retried); plans and reviews need no model
+    # problem, two hypotheses (the second retried after an echo and an off-topic rationale); no model for plans
+    # and reviews
+    assert len(scripted.prompts) == 5
+    assert "off topic" in scripted.prompts[-1][-1]["content"]
     problem = result["problem"]
     assert problem["modes"] == {"task": "grounded", "gaps": "grounded", "keywords": "grounded"}
     text = " ".join(" ".join(c.text.split()) for c in store.paper_chunks(paper))
