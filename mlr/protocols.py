@@ -109,6 +109,9 @@ class ErrorReport(BaseModel):
     traceback: str = ""  # ANSI-free, trimmed to the frames that matter
     parameters: dict[str, Any] = Field(default_factory=dict)
     last_output: str = ""  # the failing cell's last printed lines
+    # What the live kernel showed at the failure (mlr.execution.evidence): "facts" (lines for the prompt) and,
+    # by kind, "names", "attributes", "signatures", "keys", "shapes", "files", "values".
+    evidence: dict[str, Any] = Field(default_factory=dict)
 
     def headline(self) -> str:
         if self.status != "failed":

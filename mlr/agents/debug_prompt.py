@@ -16,6 +16,11 @@ from mlr.store.records import Attempt
 MAX_CONTEXT_CHARS = 3000  # other cells shown to the model: small models lose the thread on long prompts
 
 
+def evidence_lines(report: ErrorReport) -> list[str]:
+    """What the live kernel showed at the failure (names, dir(), signature, keys, shapes, files), as lines."""
+    return [str(x) for x in (report.evidence or {}).get("facts", [])][:12]
+
+
 class NoChange(Exception):
     """The model answered with the failing cell unchanged."""
 
@@ -28,7 +33,7 @@ def feedback_texts(store, plan_id: int | None, attempts: list[Attempt]) -> list[
 
 
 def ask_model(llm: LLM, workbench: NotebookWorkbench, node: Attempt, report: ErrorReport, attempts: list[Attempt],
-              rejected: list[Attempt], feedback: list[str]):
+              rejected: list[Attempt], feedback: list[str], *, guarded: list[str] = ()):
     """The model's cell patch for ``node``'s failure; raises :class:`NoChange` when it changes nothing."""
     cells = workbench.code_cells(node.notebook)
     schema = patch_model([i for i, _ in cells])
@@ -45,6 +50,7 @@ def ask_model(llm: LLM, workbench: NotebookWorkbench, node: Attempt, report: Err
         cursor = by_id.get(cursor.parent_id)
     tried = [f"{a.source}: {a.explanation} (applied; the run then {a.outcome})" for a in path]
     tried += [f"{a.source}: {a.explanation} (rejected by the researcher)" for a in rejected]
+    tried += list(guarded)  # patches the guards refused, with the reason
     messages = [
         {"role": "system", "content": prompts.render("experiment/system")},
         # One worked example as a finished exchange: small models copy an inline example's code.
@@ -52,7 +58,7 @@ def ask_model(llm: LLM, workbench: NotebookWorkbench, node: Attempt, report: Err
         {"role": "assistant", "content": prompts.render("experiment/patch_example", part="answer")},
         {"role": "user", "content": prompts.render(
             "experiment/patch", report=report.model_dump(), parameters=json.dumps(report.parameters, default=str),
-            other_cells=others, tried=tried, feedback=feedback, code_cells=[i for i, _ in cells])},
+            other_cells=others, tried=tried, evidence=evidence_lines(report), feedback=feedback, code_cells=[i for i, _ in cells])},
     ]
     patch = llm.structured(messages, schema)
     if patch.new_source.rstrip() == workbench.cell_source(node.notebook, patch.cell_index).rstrip():

@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from mlr.agents.debug_prompt import NoChange, ask_model, feedback_texts, summary
+from mlr.agents.debug_candidates import GUARDED, guarded_patch
+from mlr.agents.debug_prompt import feedback_texts, summary
+from mlr.agents.debug_tree import Approver, DebugStop, DebugTree, Decision, _merged
 from mlr.agents.experiment_schemas import DebugResult, Proposal
 from mlr.config import Settings
 from mlr.llm.errors import LLMError
@@ -30,86 +31,14 @@ from mlr.store.records import Attempt, AttemptData
 log = logging.getLogger(__name__)
 
 
-class DebugStop(Exception):
-    """The loop cannot go on; ``reason`` says why in words, ``command`` is what the researcher can run."""
-
-    def __init__(self, reason: str, command: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.command = command
-
-
-# What a decision callback may answer: True (apply), False (reject), or text (reject, with feedback).
-Decision = bool | str
-Approver = Callable[[Proposal], Decision]
-
-
-class DebugTree:
-    """The record's side of a debug session: its attempts, the current node, the pending proposal, undo."""
-
-    def __init__(self, store, *, plan_id: int | None = None):
-        self.store, self.plan_id = store, plan_id
-
-    def attempts(self, root_id: int) -> list[Attempt]:
-        return self.store.list_attempts(root_id=root_id)
-
-    def current(self, root_id: int) -> Attempt:
-        root = self.store.get_attempt(root_id)
-        if root is None:
-            raise DebugStop(f"there is no debug session {root_id}")
-        return self.store.get_attempt(root.data.current_id or root_id) or root
-
-    def pending(self, root_id: int) -> Proposal | None:
-        """The proposal for the current node still waiting for a decision (from any process), if any."""
-        stored = self._root(root_id).pending
-        if stored is None or stored.parent_id != self.current(root_id).id:
-            return None  # decided, or made for a node that is no longer current (undo, another fix)
-        return Proposal.model_validate(stored.stored())
-
-    def feedback(self, root_id: int, text: str) -> int:
-        """Store the researcher's words; the next proposal's prompt carries them."""
-        text = text.strip()
-        if not text:
-            raise ValueError("feedback is empty")
-        return self.store.add_feedback(text, plan_id=self.plan_id, attempt_id=self.current(root_id).id)
-
-    def undo(self, root_id: int) -> Attempt:
-        """Make the previous version (the current node's parent) current again; returns it."""
-        node = self.current(root_id)
-        if node.parent_id is None:
-            raise DebugStop("nothing to undo: this is the original notebook")
-        parent = self.store.get_attempt(node.parent_id)
-        self._set_root(root_id, current_id=parent.id, undone=[*self._root(root_id).undone, node.id], pending=None)
-        self.store.add_feedback(f"undo: went back from attempt {node.id} to attempt {parent.id}",
-                                plan_id=self.plan_id, attempt_id=node.id)
-        return parent
-
-    def _root(self, root_id: int) -> AttemptData:
-        return self.store.get_attempt(root_id).data
-
-    def _set_root(self, root_id: int, **values) -> None:
-        self.store.update_attempt(root_id, data=_merged(self._root(root_id), **values))
-
-    def _children(self, root_id: int, node_id: int) -> list[Attempt]:
-        return [a for a in self.attempts(root_id) if a.parent_id == node_id]
-
-    def _roots(self, root_id: int, node: Attempt) -> list[Path]:
-        """Folders a relative path in the notebook may mean: the run's working folder, the prototype's."""
-        roots = []
-        if node.data.output_notebook:
-            roots.append(Path(node.data.output_notebook).parent)
-        origin = self._root(root_id).origin
-        if origin:
-            roots.append(Path(origin).parent)
-        return roots
-
-
 class Debugger(DebugTree):
     """The steps of a session: start, propose (rule, then model), decide, and the whole loop."""
 
     def __init__(self, llm: LLM | None, workbench: NotebookWorkbench, store, settings: Settings, *,
-                 plan_id: int | None = None, timeout_s: float | None = None):
+                 plan_id: int | None = None, timeout_s: float | None = None, candidates: int | None = None):
         super().__init__(store, plan_id=plan_id)
+        # Model patches gathered per step (guarded, cheapest first): 1 for a 7B model, more for a small one.
+        self.candidates = candidates or int(getattr(settings, "debug_candidates", 1) or 1)
         self.llm, self.workbench, self.settings = llm, workbench, settings
         self.timeout_s = timeout_s
 
@@ -140,7 +69,8 @@ class Debugger(DebugTree):
             raise DebugStop("the current version ran successfully; nothing to fix")
         report = ErrorReport.model_validate(node.data.report.stored() if node.data.report else {})
         parameters = node.data.parameters
-        rejected = [c for c in self._children(root_id, node.id) if c.approved is False]
+        children = self._children(root_id, node.id)
+        rejected = [c for c in children if c.approved is False and not (c.outcome or "").startswith(GUARDED)]
         tried_rules = {c.source.split(":", 1)[1] for c in self._children(root_id, node.id)
                        if c.source.startswith("rule:") and c.approved is not None}
         parent = self.store.get_attempt(node.parent_id) if node.parent_id else None
@@ -161,11 +91,9 @@ class Debugger(DebugTree):
             raise DebugStop(f"no rule fixes {report.headline()}, and no model is in use")
         if report.cell_index is None:
             raise DebugStop(f"the error is not in a cell ({report.headline()}); a cell patch cannot fix it")
-        try:
-            patch = ask_model(self.llm, self.workbench, node, report, self.attempts(root_id), rejected,
-                              feedback_texts(self.store, self.plan_id, self.attempts(root_id)))
-        except NoChange as exc:
-            raise DebugStop(str(exc)) from exc
+        patch = guarded_patch(self, root_id, node, report, rejected,
+                              feedback_texts(self.store, self.plan_id, self.attempts(root_id)), children,
+                              candidates=self.candidates)
         return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
                               patch.new_source, None, parameters)
 
@@ -280,8 +208,3 @@ class Debugger(DebugTree):
                             parameters=new_params, diff=diff)
         self._set_root(root_id, pending=proposal.model_dump())  # in the record: every tab and the CLI see it
         return proposal
-
-
-def _merged(data: AttemptData, **values) -> AttemptData:
-    """``data`` with ``values`` set (validated, so dicts become their payload models)."""
-    return AttemptData.model_validate({**data.stored(), **values})
