@@ -1,17 +1,22 @@
-"""Debug loop on the broken-notebook suite: fix rate within 3 attempts and seconds per attempt.
+"""Debug loop on two sets of broken notebooks, three baselines in the same run.
 
-Baseline: the rule-based fixers alone. Measured in the same run: rules + the embedded model
-(SmolLM2-135M, llama.cpp, demo-grade) on the same notebooks, through the real engine
-(papermill child processes, real kernels). A notebook counts as handled when the loop ends the
-way its manifest expects: fixed, or stopped at once for an unfixable failure (missing package,
-timeout). Prints the figures, the ratio to the baseline, and the classes still not handled.
+Sets: **rule-targeted** (tests/fixtures/broken/: each notebook written for the rule that fixes it) and
+**held-out** (benchmarks/debug_heldout/: real-world failure kinds, never used to tune a rule), reported
+apart. Baselines, through the real engine (papermill child processes, real kernels), autopilot:
+  1. rules alone (the rules read the live kernel's evidence);
+  2. rules + the embedded model (SmolLM2-135M, llama.cpp, demo-grade), without kernel evidence;
+  3. rules + the embedded model with kernel evidence (and ``--candidates`` guarded patches per step).
+Per set: fixed / fixable, correct stops (reason and the exact ``pip install``), attempts and seconds per
+fix, patches the guards stopped, applied patches that deleted most of a cell, whether every prototype
+was left untouched; then the ratios of 2 and 3 to 1.
 
-    python benchmarks/bench_debug.py [NAME ...] [--attempts 3] [--no-model]
+    python benchmarks/bench_debug.py [--attempts 3] [--no-model] [--candidates 2] [--sets heldout,targeted]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -24,17 +29,37 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from mlr.agents.experiment_debug import Debugger  # noqa: E402
-from mlr.config import Settings  # noqa: E402
-from mlr.execution.runner import NotebookRunner  # noqa: E402
-from mlr.execution.workbench import NotebookWorkbench  # noqa: E402
-from mlr.store import Store  # noqa: E402
+from mlr.agents.experiment_debug import Debugger
+from mlr.config import Settings
+from mlr.execution.runner import NotebookRunner
+from mlr.execution.workbench import NotebookWorkbench
+from mlr.store import Store
 
-BROKEN = ROOT / "tests" / "fixtures" / "broken"
-TIMEOUT_S = 20  # the timeout notebook sleeps 600 s; the others finish in a few seconds
+SETS = {"targeted": ROOT / "tests" / "fixtures" / "broken", "heldout": ROOT / "benchmarks" / "debug_heldout"}
+TIMEOUT_S = 20  # the hang notebooks never end; the others finish in a few seconds
 
 
-def run_suite(names, manifest, llm, attempts):
+def _wrecked(diff: str) -> bool:
+    """An applied patch that deleted more than half of a cell's lines."""
+    lines = [ln for ln in diff.splitlines() if not ln.startswith(("---", "+++", "@@"))]
+    old = [ln for ln in lines if ln.startswith(("-", " ")) and ln[1:].strip()]
+    kept = [ln for ln in old if ln.startswith(" ")]
+    return len(old) >= 2 and len(kept) * 2 < len(old)
+
+
+def _handled(expect: dict, result, fixes) -> tuple[bool, str]:
+    if expect["expect"] == "fixed":
+        return result.fixed, ""
+    if result.fixed or fixes:
+        return False, "applied a fix to an unfixable notebook"
+    if expect.get("command"):
+        ok = result.command == expect["command"]
+        return ok, "" if ok else f"command {result.command!r} != {expect['command']!r}"
+    ok = "time" in result.reason.lower()
+    return ok, "" if ok else "stop reason does not name the time limit"
+
+
+def run_suite(folder: Path, names, manifest, llm, attempts, *, evidence: bool, candidates: int = 1):
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp))
@@ -43,64 +68,95 @@ def run_suite(names, manifest, llm, attempts):
         runner = NotebookRunner(settings, store, adopt_queue=False)
         try:
             for name in names:
-                expect = manifest[name]
+                expect, path = manifest[name], folder / f"{name}.ipynb"
+                before = hashlib.sha256(path.read_bytes()).hexdigest()
                 start = time.perf_counter()
-                dbg = Debugger(llm, NotebookWorkbench(runner), store, settings,
-                               timeout_s=TIMEOUT_S if name == "timeout" else None)
-                result = dbg.run_loop(BROKEN / f"{name}.ipynb", {}, max_attempts=attempts, autopilot=True,
-                                      use_llm=llm is not None)
+                timeout = TIMEOUT_S if expect["cls"] == "timeout" else None
+                dbg = Debugger(llm, NotebookWorkbench(runner, evidence=evidence), store, settings,
+                               timeout_s=timeout, candidates=candidates)
+                result = dbg.run_loop(path, {}, max_attempts=attempts, autopilot=True, use_llm=llm is not None)
                 seconds = time.perf_counter() - start
-                fixes = [a for a in result.attempts if a["parent_id"] is not None]
-                handled = result.fixed if expect["expect"] == "fixed" else (not result.fixed and not fixes)
-                rows.append({"name": name, "cls": expect["cls"], "expect": expect["expect"], "fixed": result.fixed,
-                             "handled": handled, "fixes": [a["source"] for a in fixes], "seconds": seconds,
-                             "runs": len(result.attempts), "reason": result.reason[:160]})
-                print(f"  {name:20s} {'ok ' if handled else 'NO '} {seconds:6.1f} s  {len(fixes)} fix(es) "
-                      f"{[a['source'] for a in fixes]}  {result.reason[:90]}", flush=True)
+                fixes = [a for a in result.attempts if a["parent_id"] is not None and a["approved"]]
+                guarded = [a for a in result.attempts if (a["outcome"] or "").startswith("guarded")]
+                handled, why = _handled(expect, result, fixes)
+                row = {"name": name, "cls": expect["cls"], "expect": expect["expect"], "fixed": result.fixed,
+                       "handled": handled, "why": why, "fixes": [a["source"] for a in fixes], "seconds": seconds,
+                       "guarded": len(guarded), "wrecks": sum(_wrecked(a["diff"] or "") for a in fixes),
+                       "untouched": hashlib.sha256(path.read_bytes()).hexdigest() == before,
+                       "reason": result.reason[:160]}
+                rows.append(row)
+                print(f"    {name:22s} {'ok ' if handled else 'NO '} {seconds:6.1f} s  {len(fixes)} fix(es) "
+                      f"{row['fixes']} guarded={len(guarded)}  {why or result.reason[:80]}", flush=True)
         finally:
             runner.stop(cancel_running=True)
     return rows
 
 
-def summary(label, rows):
-    handled = sum(r["handled"] for r in rows)
-    fixed = sum(r["fixed"] for r in rows)
-    fixable = sum(r["expect"] == "fixed" for r in rows)
-    attempts = sum(max(1, len(r["fixes"])) for r in rows)
-    total_s = sum(r["seconds"] for r in rows)
-    print(f"{label}: handled {handled}/{len(rows)} ({handled / len(rows):.0%}); fixed {fixed}/{fixable} fixable; "
-          f"{total_s / attempts:.1f} s per attempt (a run + the proposal), {total_s:.0f} s in all")
-    return handled / len(rows), total_s / attempts
+def summary(label: str, rows) -> dict:
+    fixable = [r for r in rows if r["expect"] == "fixed"]
+    stops = [r for r in rows if r["expect"] == "stop"]
+    fixed = [r for r in fixable if r["fixed"]]
+    s = {"label": label, "fixed": len(fixed), "fixable": len(fixable), "stops_ok": sum(r["handled"] for r in stops),
+         "stops": len(stops), "attempts_per_fix": sum(len(r["fixes"]) for r in fixed) / max(1, len(fixed)),
+         "seconds_per_fix": sum(r["seconds"] for r in fixed) / max(1, len(fixed)),
+         "guarded": sum(r["guarded"] for r in rows), "wrecks": sum(r["wrecks"] for r in rows),
+         "untouched": all(r["untouched"] for r in rows), "seconds": sum(r["seconds"] for r in rows),
+         "unfixed": sorted({r["cls"] for r in fixable if not r["fixed"]})}
+    print(f"  | {label:34s} | {s['fixed']:2d}/{s['fixable']:2d} ({s['fixed'] / max(1, s['fixable']):4.0%}) | "
+          f"{s['stops_ok']}/{s['stops']} | {s['attempts_per_fix']:.1f} | {s['seconds_per_fix']:6.1f} s | "
+          f"{s['guarded']:3d} | {s['wrecks']} | {'yes' if s['untouched'] else 'NO'} |", flush=True)
+    return s
+
+
+HEADER = ("  | baseline                           | fixed/fixable  | right stops | attempts/fix | s/fix    "
+          "| guarded | wrecks applied | prototypes untouched |")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("names", nargs="*")
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--no-model", action="store_true")
+    parser.add_argument("--candidates", type=int, default=2, help="guarded model patches per step (small model)")
+    parser.add_argument("--sets", default="targeted,heldout")
+    parser.add_argument("--json", type=Path, default=None, help="write every row and summary here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    manifest = json.loads((BROKEN / "manifest.json").read_text())
-    names = args.names or sorted(manifest)
-    print(f"Suite: {len(names)} broken notebooks, at most {args.attempts} attempts each, autopilot.")
-    print("Baseline — rules alone:")
-    base = run_suite(names, manifest, None, args.attempts)
-    base_rate, base_spa = summary("rules alone", base)
-    if args.no_model:
-        return 0
-    from mlr.llm.embedded import EmbeddedLLM
+    llm = None
+    if not args.no_model:
+        from mlr.llm.embedded import EmbeddedLLM
 
-    llm = EmbeddedLLM(n_ctx=8192, max_tokens=512, retries=1, temperature=0.2)
-    print(f"Rules + embedded model ({llm.model}):")
-    both = run_suite(names, manifest, llm, args.attempts)
-    rate, spa = summary("rules + model", both)
-    calls = llm.usage
-    print(f"model: {calls.calls} calls, {calls.seconds:.0f} s, {calls.completion_tokens} tokens out, "
-          f"{calls.first_try_valid}/{calls.structured} valid on the first try")
-    print(f"ratio fix rate (rules + model) / (rules alone) = {rate / base_rate:.2f}x")
-    print(f"ratio seconds per attempt (rules + model) / (rules alone) = {spa / base_spa:.2f}x")
-    still = sorted({r["cls"] for r in both if not r["handled"]})
-    print("classes still not handled: " + (", ".join(still) or "none"))
+        llm = EmbeddedLLM(n_ctx=8192, max_tokens=384, retries=1, temperature=0.2)
+    out = {}
+    for set_name in args.sets.split(","):
+        folder = SETS[set_name]
+        manifest = json.loads((folder / "manifest.json").read_text())
+        names = sorted(manifest)
+        print(f"\n## {set_name}: {len(names)} notebooks ({folder.relative_to(ROOT)}), at most {args.attempts} "
+              "attempts each, autopilot", flush=True)
+        configs = [("rules alone", None, True, 1)]
+        if llm is not None:
+            configs += [("rules + model, no evidence", llm, False, 1),
+                        (f"rules + model + evidence (x{args.candidates})", llm, True, args.candidates)]
+        sums, rows_by = [], {}
+        for label, model, evidence, candidates in configs:
+            print(f"  {label}:", flush=True)
+            rows_by[label] = run_suite(folder, names, manifest, model, args.attempts, evidence=evidence,
+                                       candidates=candidates)
+        print(HEADER)
+        for label, *_ in configs:
+            sums.append(summary(label, rows_by[label]))
+        base = sums[0]["fixed"]
+        for s in sums[1:]:
+            print(f"  ratio fixed ({s['label']}) / (rules alone) = "
+                  f"{s['fixed'] / base if base else float('inf'):.2f}x", flush=True)
+        print("  failure kinds still unfixed by the best baseline: " + (", ".join(sums[-1]["unfixed"]) or "none"))
+        out[set_name] = {"summaries": sums, "rows": rows_by}
+    if llm is not None:
+        u = llm.usage
+        print(f"\nmodel: {u.calls} calls, {u.seconds:.0f} s, {u.completion_tokens} tokens out, "
+              f"{u.first_try_valid}/{u.structured} valid on the first try")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=str))
     return 0
 
 

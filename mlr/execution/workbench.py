@@ -20,8 +20,9 @@ from mlr.protocols import CellEdit, ErrorReport, Fix, Runner, RunOutcome
 class NotebookWorkbench:
     """Implements ``mlr.protocols.NotebookWorkbench``; ``runner`` may be None when nothing is run."""
 
-    def __init__(self, runner: Runner | None = None):
+    def __init__(self, runner: Runner | None = None, *, evidence: bool = True):
         self.runner = runner
+        self.evidence = evidence  # replay the failed notebook in a fresh kernel and look (mlr.execution.evidence)
 
     # -- reading ----------------------------------------------------------------------------------------
     def code_cells(self, notebook: str | Path) -> list[tuple[int, str]]:
@@ -60,7 +61,14 @@ class NotebookWorkbench:
     def report(self, outcome: RunOutcome, notebook: str | Path, parameters: dict) -> ErrorReport:
         from mlr.execution.fixers.report import build_report
 
-        return build_report(outcome, notebook, parameters)
+        report = build_report(outcome, notebook, parameters)
+        if self.evidence and report.cell_index is not None:
+            from mlr.execution.evidence import gather
+
+            out = Path(outcome.output_notebook) if outcome.output_notebook else None
+            cwd = out.parent if out and out.parent.is_dir() else Path(notebook).resolve().parent
+            report.evidence = gather(report, notebook, report.parameters, cwd=cwd)
+        return report
 
     def propose_fix(self, report: ErrorReport, notebook: str | Path, *, search_roots: Sequence[Path] = (),
                     skip: Iterable[str] = ()) -> Fix | None:

@@ -46,7 +46,8 @@ def _name_error(report: ErrorReport, ctx: FixContext, name: str) -> Fix | None:
         return _patch(report, f"{line}\n{report.cell_source}", f"NameError: `{name}` is used but never "
                                                                f"imported; added `{line}`.")
     if suggested is None:
-        own = names_in(ctx.notebook_code) - {name}
+        # The live kernel's namespace (evidence) first: names that really exist at the failure.
+        own = (names_in(ctx.notebook_code) | set(report.evidence.get("names", []))) - {name}
         suggested = closest(name, own | set(dir(builtins)) | set(report.parameters), preferred=own)
     if not suggested or not suggested.isidentifier():
         return None
@@ -56,6 +57,9 @@ def _name_error(report: ErrorReport, ctx: FixContext, name: str) -> Fix | None:
 
 def _attr_candidates(report: ErrorReport, ctx: FixContext) -> tuple[str, set[str]] | None:
     text = report.evalue
+    seen = report.evidence.get("attributes") or {}
+    if seen.get("dir") and (m := re.search(r"has no attribute '(\w+)'", text)):
+        return m.group(1), set(seen["dir"])  # dir() of the very object, from the live kernel
     if m := _MODULE_ATTR.search(text):
         return m.group(2), introspect.module_names(m.group(1))
     if m := _TYPE_ATTR.search(text) or _OBJ_ATTR.search(text):

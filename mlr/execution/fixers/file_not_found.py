@@ -57,7 +57,10 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
     if not m:
         return None
     missing = next(g for g in m.groups() if g)
-    found = nearest(missing, ctx.search_roots)
+    roots = list(ctx.search_roots)
+    if report.evidence.get("cwd"):  # the kernel's own working folder (live evidence) first
+        roots.insert(0, Path(report.evidence["cwd"]))
+    found = nearest(missing, roots)
     if not found or found == missing:
         return None
     why = f"`{missing}` does not exist; the nearest existing path is `{found}`"
@@ -67,7 +70,12 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
     if report.cell_index is None:
         return None
     # 2. the literal is in the failing cell; 3. only its file name is (the path was joined in code).
-    for old, new in ((missing, found), (Path(missing).name, Path(found).name)):
+    # 4. a folder component of a path built by concatenation or os.path.join ('dataset' -> 'data').
+    pairs = [(missing, found), (Path(missing).name, Path(found).name)]
+    old_parts, new_parts = Path(missing).parts, Path(found).parts
+    if len(old_parts) == len(new_parts):
+        pairs += [(a, b) for a, b in zip(old_parts, new_parts) if a != b]
+    for old, new in pairs:
         new_source = replace_string_literal(report.cell_source, old, new)
         if new_source != report.cell_source:
             return Fix(action="patch", fixer="file_not_found", cell_index=report.cell_index, new_source=new_source,

@@ -21,6 +21,8 @@ def _key_error(report: ErrorReport, ctx: FixContext) -> Fix | None:
     key = raw[1:-1]
     candidates = {m.group(2) for m in _LITERAL.finditer(ctx.notebook_code)} - {key}
     candidates.update(re.findall(r"'(\w+)'", report.last_output))  # e.g. a printed dict or column list
+    for keys in (report.evidence.get("keys") or {}).values():  # the mapping's real keys (live kernel)
+        candidates.update(k[1:-1] for k in keys if len(k) >= 2 and k[0] == k[-1] and k[0] in "'\"")
     suggested = closest(key, candidates)
     if not suggested:
         return None
@@ -73,6 +75,9 @@ def _kwarg_error(report: ErrorReport, ctx: FixContext, qualname: str, kwarg: str
     parts = qualname.split(".")
     func = parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1]
     candidates = _defined_params(ctx.notebook_code, func)
+    for callee, sig in (report.evidence.get("signatures") or {}).items():  # the real signature (live kernel)
+        if callee.split(".")[-1] == func or callee in _callees(report.cell_source, kwarg):
+            candidates = candidates | set(sig.get("parameters", [])) - {"self", "args", "kwargs"}
     if not candidates:
         imports = introspect.import_map(ctx.notebook_code)
         # The error names the implementation (JSONEncoder.__init__); the cell names the call (js.dumps).

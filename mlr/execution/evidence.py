@@ -1,0 +1,208 @@
+"""Evidence from a live kernel: replay the failed notebook up to its failing cell and look at its state.
+
+A fresh kernel of the notebook's own kernelspec (its Python, its packages) runs the notebook's own cells,
+with the run's parameters, up to and including the failing one (which fails again, leaving the state the
+error saw); then a fixed introspection cell of ours (``_PROBE``) asks, by error kind: the names defined
+(NameError), ``type(obj)`` and ``dir(obj)`` (AttributeError), ``inspect.signature`` of the callees on the
+failing line (TypeError), the mapping's keys (KeyError), shapes/lengths/values of the names on the failing
+line (IndexError, ValueError, ZeroDivisionError, ...), the files near a missing path (FileNotFoundError).
+Model-written code is never executed here: only the notebook version that failed, and the probe.
+Everything runs in a child process in its own session, killed as a group at the time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MARKER = "@@MLR_EVIDENCE@@"
+TIMEOUT_S = 90.0
+CELL_TIMEOUT_S = 30
+SKIP = {"ModuleNotFoundError", "ImportError", "SyntaxError", "IndentationError", "TabError", "KeyboardInterrupt"}
+_ARROW = re.compile(r"^-+>\s*\d+\s?(.*)$", re.MULTILINE)
+
+_PROBE = r'''
+def _mlr_probe(spec):
+    import builtins, difflib, inspect, json, os, re
+    g, ename, ev, line = globals(), spec["ename"], spec["evalue"], spec["line"]
+    out, facts = {"facts": []}, None
+    facts = out["facts"]
+    hidden = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+    user = sorted(n for n in g if not n.startswith("_") and n not in hidden)
+    def resolve(dotted):
+        head, *rest = dotted.split(".")
+        obj = g[head] if head in g else getattr(builtins, head)
+        for part in rest:
+            obj = getattr(obj, part)
+        return obj
+    def describe(obj):
+        t = type(obj).__module__ + "." + type(obj).__qualname__
+        t = t.replace("builtins.", "")
+        if hasattr(obj, "shape") and not callable(obj.shape):
+            return f"{t} shape={tuple(obj.shape)} dtype={getattr(obj, 'dtype', '?')}"
+        if isinstance(obj, (int, float, bool, complex, str)) or obj is None:
+            return f"{t} = {obj!r:.60}"
+        if hasattr(obj, "__len__") and not inspect.isclass(obj):
+            try:
+                return f"{t} len={len(obj)}" + (f" = {obj!r:.60}" if len(obj) <= 8 else "")
+            except Exception:
+                pass
+        return t
+    dotted = list(dict.fromkeys(re.findall(r"(?<![\w.'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)", line)))
+    if ename in ("NameError", "UnboundLocalError"):
+        out["names"] = user[:300]
+        m = re.search(r"name '(\w+)'", ev)
+        close = difflib.get_close_matches(m.group(1), user, 3, 0.6) if m else []
+        facts.append("names defined in the kernel: " + ", ".join(user[:60]))
+        if close:
+            facts.append(f"closest defined names to `{m.group(1)}`: " + ", ".join(close))
+    elif ename == "AttributeError" and (m := re.search(r"has no attribute '(\w+)'", ev)):
+        attr = m.group(1)
+        for owner in re.findall(r"([A-Za-z_][\w.]*)\." + attr + r"\b", line)[:2]:
+            try:
+                obj = resolve(owner)
+            except Exception:
+                continue
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            close = difflib.get_close_matches(attr, names, 3, 0.6)
+            out["attributes"] = {"object": owner, "type": describe(obj), "dir": names[:400], "close": close}
+            facts.append(f"`{owner}` is {describe(obj)}; it has no `{attr}`; close attributes: "
+                         + (", ".join(close) or "none") + "; others: " + ", ".join(names[:40]))
+            break
+    elif ename == "KeyError":
+        for owner in re.findall(r"([A-Za-z_][\w.]*)\s*\[", line)[:3]:
+            try:
+                obj = resolve(owner)
+                keys = list(obj.keys())[:60]
+            except Exception:
+                continue
+            out.setdefault("keys", {})[owner] = [repr(k) for k in keys]
+            facts.append(f"keys of `{owner}`: " + ", ".join(repr(k) for k in keys))
+    elif ename == "TypeError":
+        for callee in re.findall(r"([A-Za-z_][\w.]*)\s*\(", line)[:4]:
+            try:
+                fn = resolve(callee)
+                sig = inspect.signature(fn)
+            except Exception:
+                continue
+            out.setdefault("signatures", {})[callee] = {"signature": str(sig), "parameters": list(sig.parameters)}
+            facts.append(f"signature of `{callee}`: {callee}{sig}")
+    elif ename in ("FileNotFoundError", "NotADirectoryError", "IsADirectoryError") or "No such file" in ev:
+        m = re.search(r"'([^']+)'", ev)
+        missing = m.group(1) if m else ""
+        base = os.path.dirname(missing) or "."
+        while base and not os.path.isdir(base) and base != os.path.dirname(base):
+            base = os.path.dirname(base) or "."
+        found = []
+        for folder, dirs, files in os.walk(base or "."):
+            depth = folder.count(os.sep) - (base or ".").count(os.sep)
+            dirs[:] = [d for d in dirs if not d.startswith(".")] if depth < 2 else []
+            found += [os.path.relpath(os.path.join(folder, f)) for f in files]
+            if len(found) > 80:
+                break
+        out["files"] = found[:80]
+        out["cwd"] = os.getcwd()
+        facts.append(f"`{missing}` does not exist (working folder {os.getcwd()}); files that exist near it: "
+                     + ", ".join(found[:30]))
+    values = {}
+    for name in dotted[:12]:
+        try:
+            obj = resolve(name)
+        except Exception:
+            continue
+        if inspect.ismodule(obj) or inspect.isroutine(obj) or inspect.isclass(obj):
+            continue
+        values[name] = describe(obj)
+    if values:
+        out["values"] = values
+        facts.append("on the failing line: " + "; ".join(f"`{k}` is {v}" for k, v in values.items()))
+    return out
+print("@@MLR_EVIDENCE@@" + __import__("json").dumps(_mlr_probe(_MLR_SPEC), default=str))
+'''
+
+
+def failing_line(report) -> str:
+    """The failing cell's line the traceback points at (IPython's ``---->``), else the whole cell."""
+    m = _ARROW.search(report.traceback or "")
+    return m.group(1).strip() if m else (report.cell_source or "")
+
+
+def _kernel_name(nb) -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    wanted = (nb.metadata.get("kernelspec") or {}).get("name") or "python3"
+    return wanted if wanted in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def _replay(spec: dict) -> dict:
+    """In the child: build the replay notebook, run it in a fresh kernel, return the probe's JSON."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(spec["notebook"], as_version=4)
+    cells = []
+    for i, c in enumerate(nb.cells[: spec["cell_index"] + 1]):
+        if c.cell_type != "code":
+            continue
+        cells.append(nbformat.v4.new_code_cell(c.source))
+        if "parameters" in (c.get("metadata", {}).get("tags") or []) and spec["parameters"]:
+            cells.append(nbformat.v4.new_code_cell(
+                "\n".join(f"{k} = {v!r}" for k, v in spec["parameters"].items())))
+    probe = {k: spec[k] for k in ("ename", "evalue", "line")}
+    cells.append(nbformat.v4.new_code_cell(f"_MLR_SPEC = {json.dumps(probe)!s}\n" + _PROBE))
+    replay = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
+    NotebookClient(replay, timeout=CELL_TIMEOUT_S, kernel_name=_kernel_name(nb), allow_errors=True,
+                   resources={"metadata": {"path": spec["cwd"]}}).execute()
+    for out in replay.cells[-1].get("outputs", []):
+        text = out.get("text", "")
+        if MARKER in text:
+            return json.loads(text.split(MARKER, 1)[1].strip().splitlines()[0])
+    errors = [o.get("evalue") for o in replay.cells[-1].get("outputs", []) if o.get("output_type") == "error"]
+    return {"facts": [], "error": f"the probe gave nothing {errors}"}
+
+
+def _env() -> dict:
+    root = str(Path(__file__).resolve().parents[2])  # this package importable from the run's folder
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+
+
+def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
+           timeout_s: float = TIMEOUT_S) -> dict:
+    """The evidence for ``report`` (a failed run of ``notebook``), or ``{}`` when there is none to take."""
+    if report.cell_index is None or report.status != "failed" or report.ename in SKIP or not report.ename:
+        return {}
+    spec = {"notebook": str(Path(notebook).resolve()), "cell_index": report.cell_index, "parameters": parameters or {},
+            "cwd": str(cwd), "ename": report.ename, "evalue": report.evalue, "line": failing_line(report)}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "mlr.execution.evidence"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                cwd=str(cwd), env=_env())
+    except OSError as exc:
+        log.info("no evidence: %s", exc)
+        return {}
+    try:
+        stdout, stderr = proc.communicate(json.dumps(spec, default=str), timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the child and its kernel
+        proc.communicate()
+        return {"facts": [], "error": f"no evidence within {timeout_s:g} s"}
+    try:
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        log.info("no evidence for %s: %s", report.headline(), stderr.strip()[-400:])
+        return {}
+
+
+if __name__ == "__main__":
+    try:
+        print(json.dumps(_replay(json.loads(sys.stdin.read())), default=str))
+    except Exception as exc:  # noqa: BLE001  boundary: the parent reads a failure as "no evidence"
+        print(json.dumps({"facts": [], "error": f"{type(exc).__name__}: {exc}"}))

@@ -1,0 +1,121 @@
+"""Evidence from a real kernel (replay up to the failing cell, then look), the rules and the prompt using it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlr.agents.experiment_debug import Debugger
+from mlr.execution.evidence import gather
+from mlr.execution.fixers import FixContext, run_fixers
+from mlr.execution.workbench import NotebookWorkbench
+from mlr.llm.scripted import ScriptedLLM
+from mlr.protocols import ErrorReport
+
+HELDOUT = Path(__file__).resolve().parents[2] / "benchmarks" / "debug_heldout"
+
+
+def notebook(tmp_path: Path, *cells: str, params: str = "n = 3") -> Path:
+    raw = [{"cell_type": "code", "id": "p", "metadata": {"tags": ["parameters"]}, "source": params,
+            "execution_count": None, "outputs": []}]
+    raw += [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": src, "execution_count": None, "outputs": []}
+            for i, src in enumerate(cells)]
+    nb = {"cells": raw, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                    "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def look(tmp_path, nb, ename, evalue, cell_index, params=None):
+    from mlr.execution import notebook_edit
+
+    report = ErrorReport(cell_index=cell_index, ename=ename, evalue=evalue,
+                         cell_source=notebook_edit.cell_source(nb, cell_index),
+                         traceback=f"Cell In[3], line 1\n----> 1 {notebook_edit.cell_source(nb, cell_index)}\n")
+    return report, gather(report, nb, params or {"n": 3}, cwd=tmp_path)
+
+
+def test_name_error_evidence_is_the_kernels_namespace(tmp_path):
+    nb = notebook(tmp_path, "total_count = n * 2", "accuracy = total_cont / 10")
+    _, ev = look(tmp_path, nb, "NameError", "name 'total_cont' is not defined", 2)
+    assert "total_count" in ev["names"] and "n" in ev["names"]
+    assert any("total_count" in f for f in ev["facts"])
+
+
+def test_attribute_error_evidence_is_type_and_dir_of_the_object(tmp_path):
+    nb = notebook(tmp_path, "import numpy as np\narr = np.arange(n, dtype=float)", "spread = arr.stdd()")
+    report, ev = look(tmp_path, nb, "AttributeError", "'numpy.ndarray' object has no attribute 'stdd'", 2)
+    assert "numpy.ndarray" in ev["attributes"]["type"] and "std" in ev["attributes"]["dir"]
+    # The rule follows the live dir(): without evidence it has nothing to suggest from.
+    fix = run_fixers(report.model_copy(update={"evidence": ev}), FixContext(notebook=nb, notebook_code=""))
+    assert fix is not None and fix.new_source == "spread = arr.std()"
+    assert run_fixers(report, FixContext(notebook=nb, notebook_code="")) is None
+
+
+def test_type_error_evidence_is_the_real_signature_and_the_kwarg_rule_uses_it(tmp_path):
+    nb = notebook(tmp_path, "from functools import partial\ndef fit(data, *, learning_rate=0.1, epochs=1):\n"
+                  "    return len(data)\ntrain = partial(fit, epochs=2)", "accuracy = train([1], lerning_rate=0.2)")
+    report, ev = look(tmp_path, nb, "TypeError", "fit() got an unexpected keyword argument 'lerning_rate'", 2)
+    assert "learning_rate" in ev["signatures"]["train"]["parameters"]
+    fix = run_fixers(report.model_copy(update={"evidence": ev}), FixContext(notebook=nb, notebook_code=""))
+    assert fix is not None and "learning_rate=0.2" in fix.new_source
+
+
+def test_key_error_evidence_is_the_mappings_keys(tmp_path):
+    nb = notebook(tmp_path, "cfg = dict(zip(['alpha', 'beta'], [1, 2]))", "accuracy = cfg['alpah']")
+    report, ev = look(tmp_path, nb, "KeyError", "'alpah'", 2)
+    assert ev["keys"]["cfg"] == ["'alpha'", "'beta'"]
+    fix = run_fixers(report.model_copy(update={"evidence": ev}), FixContext(notebook=nb, notebook_code=""))
+    assert fix is not None and fix.new_source == "accuracy = cfg['alpha']"
+
+
+def test_shape_evidence_is_the_shapes_and_lengths_on_the_failing_line(tmp_path):
+    nb = notebook(tmp_path, "import numpy as np\nA = np.ones((n, 2))\nB = np.ones((n, 2))\nrows = [1, 2]",
+                  "C = A @ B")
+    _, ev = look(tmp_path, nb, "ValueError", "matmul: mismatch in core dimension", 2)
+    assert "shape=(3, 2)" in ev["values"]["A"] and "shape=(3, 2)" in ev["values"]["B"]
+
+
+def test_file_not_found_evidence_is_the_files_near_the_path(tmp_path):
+    nb = notebook(tmp_path, "import os\nos.makedirs('inputs', exist_ok=True)\nopen('inputs/a.csv', 'w').write('1')",
+                  "x = open(os.path.join('input', 'a.csv')).read()")
+    _, ev = look(tmp_path, nb, "FileNotFoundError", "[Errno 2] No such file or directory: 'input/a.csv'", 2)
+    assert "inputs/a.csv" in ev["files"]
+
+
+def test_no_evidence_for_a_missing_package_and_within_the_time_limit(tmp_path):
+    nb = notebook(tmp_path, "import time\ntime.sleep(60)", "x = y")
+    report = ErrorReport(cell_index=1, ename="ModuleNotFoundError", evalue="No module named 'cv2'")
+    assert gather(report, nb, {}, cwd=tmp_path) == {}
+    slow = ErrorReport(cell_index=2, ename="NameError", evalue="name 'y' is not defined", cell_source="x = y")
+    assert gather(slow, nb, {"n": 3}, cwd=tmp_path, timeout_s=8)["error"].startswith("no evidence within")
+
+
+def test_heldout_notebook_fixed_end_to_end_with_the_evidence_in_the_prompt(tmp_path, runner, store, settings):
+    nb = tmp_path / "prototypes" / "shape_not_transposed.ipynb"
+    nb.parent.mkdir(parents=True)
+    shutil.copyfile(HELDOUT / "shape_not_transposed.ipynb", nb)
+    fixed = "scores = features @ projection.T\naccuracy = float(np.clip(scores.mean(), 0, 1))"
+    llm = ScriptedLLM([{"cell_index": 3, "new_source": fixed, "explanation": "transpose the projection"}])
+    result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
+    prompt = llm.prompts[0][-1]["content"]
+    assert "What the kernel shows at the failure" in prompt
+    assert "`projection` is numpy.ndarray shape=(6, 3)" in prompt and "`features` is numpy.ndarray shape=(6, 3)" in prompt
+    assert result.fixed and result.metrics == {"accuracy": 1.0}
+    root = store.get_attempt(result.root_id)
+    assert root.data.report.evidence["values"]["projection"].startswith("numpy.ndarray")
+
+
+@pytest.mark.parametrize("evidence", [False])
+def test_without_evidence_the_prompt_has_none(tmp_path, runner, store, settings, evidence):
+    nb = tmp_path / "p" / "shape_not_transposed.ipynb"
+    nb.parent.mkdir(parents=True)
+    shutil.copyfile(HELDOUT / "shape_not_transposed.ipynb", nb)
+    llm = ScriptedLLM(default={"cell_index": 3, "new_source": "scores = features @ projection.T\n"
+                               "accuracy = float(np.clip(scores.mean(), 0, 1))", "explanation": "t"})
+    Debugger(llm, NotebookWorkbench(runner, evidence=evidence), store, settings).run_loop(nb, {}, autopilot=True)
+    assert "What the kernel shows" not in llm.prompts[0][-1]["content"]
