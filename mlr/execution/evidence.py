@@ -195,10 +195,55 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
         proc.communicate()
         return {"facts": [], "error": f"no evidence within {timeout_s:g} s"}
     try:
-        return json.loads(stdout.strip().splitlines()[-1])
+        evidence = json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         log.info("no evidence for %s: %s", report.headline(), stderr.strip()[-400:])
         return {}
+    _trace_parameters(evidence, notebook, report, parameters or {})
+    return evidence
+
+
+def _trace_parameters(evidence: dict, notebook, report, parameters: dict) -> None:
+    """An empty or zero value on the failing line, traced back through assignments to the parameters it
+    comes from (with their values): a division by an empty split is usually a parameter's doing."""
+    import ast
+
+    from mlr.execution import notebook_edit
+
+    empty = [k for k, v in (evidence.get("values") or {}).items()
+             if "len=0" in v or v.endswith((" = 0", " = 0.0"))]
+    if not empty or not parameters:
+        return
+    deps: dict[str, set[str]] = {}
+    for i, kind, src in notebook_edit.cell_sources(notebook):
+        if kind != "code" or i > (report.cell_index or 0):
+            continue
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)} if node.value else set()
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            deps.setdefault(n.id, set()).update(used)
+    for name in empty:
+        seen, todo = set(), [name.split(".")[0]]
+        while todo:
+            cur = todo.pop()
+            if cur in seen:
+                continue
+            seen.add(cur)
+            todo.extend(deps.get(cur, ()))
+        causes = {p: parameters[p] for p in sorted(seen & set(parameters))}
+        if causes:
+            evidence.setdefault("causes", {})[name] = causes
+            evidence.setdefault("facts", []).append(
+                f"`{name}` is empty/zero; it is computed from the parameter(s) "
+                + ", ".join(f"`{p}` = {v!r}" for p, v in causes.items()))
 
 
 if __name__ == "__main__":

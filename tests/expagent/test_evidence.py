@@ -119,3 +119,11 @@ def test_without_evidence_the_prompt_has_none(tmp_path, runner, store, settings,
                                "accuracy = float(np.clip(scores.mean(), 0, 1))", "explanation": "t"})
     Debugger(llm, NotebookWorkbench(runner, evidence=evidence), store, settings).run_loop(nb, {}, autopilot=True)
     assert "What the kernel shows" not in llm.prompts[0][-1]["content"]
+
+
+def test_a_division_by_an_empty_split_is_traced_to_its_parameter(tmp_path):
+    nb = notebook(tmp_path, "rows = list(range(8))\ncut = int(len(rows) * frac)\nheld = rows[:cut]",
+                  "score = 1 / len(held)", params="frac = 0.1")
+    _, ev = look(tmp_path, nb, "ZeroDivisionError", "division by zero", 2, params={"frac": 0.1})
+    assert "len=0" in ev["values"]["held"] and ev["causes"]["held"] == {"frac": 0.1}
+    assert any("`frac` = 0.1" in f for f in ev["facts"])
