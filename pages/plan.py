@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mlr import selection
+from mlr import selection, words
 from mlr.agents.idea_flow import restore_plan
 from ui import ideas_jobs, ideas_view, plan_form, resources
 from ui.common import require
@@ -55,18 +55,19 @@ if plan is None:
     st.stop()
 
 ideas_view.demo_note(plan.generated_by)
+st.caption(f"Version {plan.version} · {plan.status}", help=f"saved {words.exact(plan.updated_at)}")
+plan_form.plan_form(store, plan)
+# Accept comes after the fields it accepts.
 if plan.status == "accepted":
-    st.success(f"Version {plan.version} is accepted (at {plan.accepted_at}): the Experiment page can run it.")
-    if st.button("Back to draft"):
+    st.success(f"Version {plan.version} is accepted ({words.ago(plan.accepted_at)}): the Experiment page can "
+               "run it.")
+    if st.button("Back to draft", help=f"accepted {words.exact(plan.accepted_at)}"):
         store.set_plan_status(plan.id, "draft")
         st.rerun()
-else:
-    st.caption(f"Version {plan.version} · draft")
-    if st.button("Accept this plan for experimentation", type="primary"):
-        store.set_plan_status(plan.id, "accepted")
-        st.session_state["plan_flash"] = f"Plan version {plan.version} accepted."
-        st.rerun()
-plan_form.plan_form(store, plan)
+elif st.button("Accept this plan for experimentation", type="primary"):
+    store.set_plan_status(plan.id, "accepted")
+    st.session_state["plan_flash"] = f"Plan version {plan.version} accepted."
+    st.rerun()
 plan_form.history(store.plan_versions(plan.id), plan.version, lambda v: restore_plan(store, plan.id, v),
                   "Plan", f"p{plan.id}")
 if h.review:

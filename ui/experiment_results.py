@@ -5,11 +5,10 @@ table and one run shown in full. What is compared and what it means is decided b
 
 from __future__ import annotations
 
-import json
-
 import altair as alt
 import streamlit as st
 
+from mlr import words
 from mlr.experiments.scope import ExperimentScope, ScopeResults, bar_mark, improvement_mark
 from ui.experiment_run import STATUS_ICON, render_run
 
@@ -42,9 +41,10 @@ def results(scope: ExperimentScope, settings) -> None:
         _chart(res, chart_rows, metric)
     finished = res.finished
     table = [{"run": r.id, "kind": r.kind, "status": f"{STATUS_ICON.get(r.status, '')} {r.status}",
-              "seconds": r.seconds, "parameters": json.dumps(r.parameters),
-              "metrics": json.dumps({k: v for k, v in (r.metrics or {}).items()
-                                     if isinstance(v, (int, float))})} for r in finished]
+              "finished": words.ago(r.finished_at), "seconds": r.seconds, "parameters": words.inline(r.parameters),
+              "metrics": words.inline({k: v for k, v in (r.metrics or {}).items()
+                                       if isinstance(v, (int, float)) and not isinstance(v, bool)})}
+             for r in finished]
     st.dataframe(table, hide_index=True, width="stretch")
     chosen = st.selectbox("Show run", finished, format_func=lambda r: f"Run {r.id} · {r.kind} · {r.status}",
                           key=show_key)

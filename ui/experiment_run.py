@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from mlr import selection
+from mlr import selection, words
 from mlr.execution.errors import ExecutionError, NotebookContractError
 from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
@@ -210,8 +210,12 @@ def live_runs(scope: ExperimentScope, runner) -> None:
 
 def render_run(run: Run) -> None:
     err = run.error
+    left, right = st.columns(2)
+    left.markdown("**Parameters**")
+    left.dataframe(words.rows(run.parameters, "parameter"), hide_index=True, width="stretch")
     if run.metrics:
-        st.json(run.metrics, expanded=False)
+        right.markdown("**Metrics**")
+        right.dataframe(words.rows(run.metrics, "metric"), hide_index=True, width="stretch")
     if err:
         where = f" in cell {err.cell_index}" if err.cell_index is not None else ""
         st.error(f"{err.ename}{where}: {err.evalue}")

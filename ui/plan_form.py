@@ -6,6 +6,7 @@ import json
 
 import streamlit as st
 
+from mlr import words
 from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import save_hypothesis, save_plan
 from mlr.store import Store
@@ -31,13 +32,25 @@ def _show(value) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+def cited_passages(store: Store, chunk_ids: list[str]) -> None:
+    """The cited passages as "Paper title, section, page N", each opening onto its text."""
+    for chunk_id in chunk_ids:
+        chunk = store.get_chunk(chunk_id)
+        with st.expander(words.cite(chunk, chunk_id)):
+            st.markdown(chunk.text if chunk else "This passage is no longer in the library.")
+
+
 def hypothesis_form(store: Store, h: Hypothesis) -> None:
     d, tag = h.data, f"{h.id}-{h.version}"
+    if d.citations:
+        st.markdown(f"**Cited passages** ({len(d.citations)})")
+        cited_passages(store, [c.chunk_id for c in d.citations])
     with st.form(f"hyp-{h.id}-v{h.version}"):
         method = st.text_area("Method", d.method, key=f"hmethod-{tag}")
         rationale = st.text_area("Rationale", d.rationale, key=f"hrationale-{tag}")
-        cites = st.text_input("Cited passages (chunk ids, comma-separated)",
-                              ", ".join(c.chunk_id for c in d.citations), key=f"hcites-{tag}")
+        with st.expander("Details: cited passage ids"):
+            cites = st.text_input("Cited passages (chunk ids, comma-separated)",
+                                  ", ".join(c.chunk_id for c in d.citations), key=f"hcites-{tag}")
         if st.form_submit_button("Save hypothesis as a new version"):
             citations = []
             for chunk_id in [c.strip() for c in cites.split(",") if c.strip()]:
@@ -95,9 +108,9 @@ def plan_form(store: Store, plan: Plan) -> None:
 def history(versions: list[HypothesisVersion] | list[PlanVersion], current: int, restore, what: str,
             key: str) -> None:
     """Every version, newest first; any one can be viewed and restored (as a new version)."""
-    with st.expander(f"{what} history ({len(versions)} versions)"):
-        st.dataframe([{"version": v.version, "note": v.note, "saved": v.created_at} for v in versions],
-                     hide_index=True, width="stretch")
+    with st.expander(f"{what} history ({words.plural(len(versions), 'version')})"):
+        st.dataframe([{"version": v.version, "note": v.note, "saved": words.ago(v.created_at),
+                       "at": words.exact(v.created_at)} for v in versions], hide_index=True, width="stretch")
         numbers = [v.version for v in versions]
         pick = st.selectbox(f"Show {what.lower()} version", numbers, key=f"hist-{key}")
         chosen = next(v for v in versions if v.version == pick)

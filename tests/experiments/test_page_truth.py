@@ -186,3 +186,20 @@ def test_the_chart_names_the_baseline_and_draws_the_success_bar(store):
     assert [(r["run"], r["role"]) for r in res.chart_rows()] == [
         ("#1 baseline", "baseline (compared)"), ("#2 variant", "other variant run"), ("#3 variant", "variant (compared)")]
     assert res.success_line() == pytest.approx(0.66)
+
+
+def test_a_run_shows_its_parameters_and_metrics_as_tables(page, settings, store):
+    from mlr.experiments.scope import resolved
+
+    plan = accepted_plan(store, 0.3)
+    notebook = resolved(settings.prototypes_dir / "probe.ipynb")
+    finished_run(store, notebook, plan, "baseline", 0.1, 0.6)
+    at = page
+    at.run()
+    select(at, "exp-plan", f"Plan {plan} ")
+    select(at, "exp-proto", "Probe prototype (added)")
+    tables = [d.value for d in at.dataframe]
+    assert any(list(t.columns) == ["parameter", "value"] and t.iloc[0].tolist() == ["lr", "0.1"] for t in tables)
+    assert any(list(t.columns) == ["metric", "value"] and t.iloc[0].tolist() == ["accuracy", "0.6"] for t in tables)
+    runs = next(t for t in tables if "finished" in t.columns)
+    assert runs.iloc[0]["finished"] == "just now" and runs.iloc[0]["parameters"] == "lr = 0.1"
