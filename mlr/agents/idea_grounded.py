@@ -59,7 +59,9 @@ class GroundedSteps:
     def problem(self, passages: list[Passage], title: str, on_token=None) -> ResearchProblem:
         tasks = grounding.task_candidates(passages)
         gaps = grounding.gap_candidates(passages)
-        phrases = grounding.keyword_candidates(passages)
+        # A keyphrase that is also a word of the prompts or a field name ("baseline", "method") is not offered.
+        names = EchoGuard.for_prompt(["idea/problem", "idea/plan_setup", "idea/review"], ExperimentPlan)
+        phrases = [k for k in grounding.keyword_candidates(passages) if not names.problem(k)]
         keywords = [grounding.Sentence(id=f"K{i + 1}", text=k, chunk_id="") for i, k in enumerate(phrases)]
         if not tasks or not gaps:
             raise grounding_error("no sentence of the paper could be read as its task or a gap")

@@ -152,3 +152,24 @@ def test_grounded_phase_on_a_sample_paper_plans_a_runnable_change_without_the_mo
         assert plan["primary_metric"] == "accuracy" and plan["higher_is_better"] is True
         assert set(h["review"]["modes"].values()) == {"evidence"} and h["review"]["rigor"]["score"] == 4
     assert "in your words" not in json.dumps(result)
+
+
+def test_the_mode_setting_reaches_the_agent(scripted):
+    from mlr.agents.idea_agent import effective_mode
+
+    assert IdeaConfig.from_settings(Settings.from_env({"MLR_IDEA_MODE": "grounded"})).mode == "grounded"
+    assert IdeaConfig.from_settings(Settings.from_env({})).mode == "auto"
+    with pytest.raises(ValueError, match="MLR_IDEA_MODE"):
+        Settings.from_env({"MLR_IDEA_MODE": "creative"})
+    assert effective_mode("auto", scripted) == "free"  # a capable model writes; grounded is its fallback
+    scripted.demo_grade = True
+    assert effective_mode("auto", scripted) == "grounded" and effective_mode("free", scripted) == "free"
+
+
+def test_auto_mode_grounds_a_step_whose_free_answers_keep_echoing(samples, scripted):
+    settings, store, library, ids = samples
+    agent = grounded_agent(scripted, samples, mode="auto")
+    echoed = {**SEEN_ECHOES, "gaps": [{"text": "3", "chunk_id": store.paper_chunks(ids["digit-thumbnails"])[0].id}]}
+    scripted.enqueue(echoed, echoed, echoed, {"task": "T1", "gaps": ["G1"], "keywords": ["K1"]})
+    problem = agent.extract_problem(ids["digit-thumbnails"])
+    assert problem.modes["task"] == "grounded" and problem.task != "10.2"
