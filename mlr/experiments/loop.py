@@ -27,6 +27,8 @@ from mlr.store.loop_records import Loop, LoopExperiment
 
 log = logging.getLogger(__name__)
 
+FAILING_STREAK = 4  # this many failed candidates in a row (debug fixes included) end the loop
+
 
 class LoopError(Exception):
     """A loop that cannot start or go on; the message says why and what to do."""
@@ -117,6 +119,12 @@ class ExperimentLoop:
         minutes = (loop.seconds + time.monotonic() - started) / 60
         if cfg.budget_minutes is not None and minutes >= cfg.budget_minutes:
             return f"time budget spent: {minutes:.1f} of {cfg.budget_minutes:g} minutes"
+        ran = [e for e in self.store.list_experiments(loop_id)
+               if e.kind != "baseline" and e.status in ("kept", "discarded", "failed")]
+        if len(ran) >= FAILING_STREAK and all(e.status == "failed" for e in ran[-FAILING_STREAK:]):
+            last = ran[-1].error or ran[-1].reason or "no error recorded"
+            return (f"every candidate fails: the last {FAILING_STREAK} all failed (last: {last[:200]}). "
+                    "Check the notebook with these parameters, or narrow the search space")
         best = self.store.get_experiment(loop.best_id) if loop.best_id else None
         if cfg.stop_at_success and best is not None and best.verdict == "success":
             return f"success: experiment {best.ordinal} clears the {cfg.bar:.0%} bar with p < {cfg.alpha:g}"

@@ -172,3 +172,21 @@ def test_a_task_only_a_code_change_solves_is_solved_on_autopilot(workspace, tmp_
     assert_integrity(ws.store, loop_id)
     assert "refined" not in v.summary  # an ad-hoc loop has no plan to refine
     assert EVAL_CELL not in {e.data.get("cell_index") for e in ws.store.list_experiments(loop_id)}
+
+
+def test_a_loop_whose_every_candidate_fails_stops_with_the_reason(workspace, tmp_path):
+    """Only the defaults run; every other mode raises: the loop stops early and says why (budget left)."""
+    import nbformat
+
+    nb = toy_notebook(tmp_path / "fragile.ipynb", modes={m: 0.1 for m in "abcdef"}, fixed=["lr"])
+    book = nbformat.read(nb, as_version=4)
+    book.cells[MODEL_CELL].source += "\nif mode != 'base':\n    raise RuntimeError(f'mode {mode} is not implemented')"
+    nbformat.write(book, nb)
+    ws = workspace()
+    loop_id = control.create(ws.store, nb, budget_runs=12, seeds=1, params_only=True)
+    loop = ws.experiment_loop(use_model=False).run(loop_id)
+    assert loop.status == "finished"
+    assert loop.stopped_because.startswith("every candidate fails") and "not implemented" in loop.stopped_because
+    assert loop.runs_used < 12  # it did not burn the budget on failures
+    failed = [e for e in ws.store.list_experiments(loop_id) if e.kind != "baseline"]
+    assert len(failed) >= 4 and all(e.status == "failed" for e in failed[-4:])
