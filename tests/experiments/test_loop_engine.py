@@ -190,3 +190,23 @@ def test_a_loop_whose_every_candidate_fails_stops_with_the_reason(workspace, tmp
     assert loop.runs_used < 12  # it did not burn the budget on failures
     failed = [e for e in ws.store.list_experiments(loop_id) if e.kind != "baseline"]
     assert len(failed) >= 4 and all(e.status == "failed" for e in failed[-4:])
+
+
+def test_the_model_server_vanishing_mid_loop_leaves_the_parameter_search_going(workspace, tmp_path):
+    """The model stops answering (connection refused): the loop says so and goes on with Optuna candidates."""
+    from mlr.llm.errors import LLMUnavailable
+
+    boosts = {"better": 0.1, "best": 0.2}
+    nb = toy_notebook(tmp_path / "modes.ipynb", modes=boosts, fixed=["lr"])
+    gone = LLMUnavailable("Ollama does not answer at http://127.0.0.1:11434 (connection refused)")
+    ws = workspace(ScriptedLLM([gone, gone, gone, gone]))
+    loop_id = control.create(ws.store, nb, budget_runs=5, seeds=1, autopilot=True, stop_at_success=False)
+    loop = ws.experiment_loop().run(loop_id)
+    assert loop.status == "finished", loop.stopped_because  # not failed: the search went on without the model
+    assert "did not answer" in loop.data.model_note and "parameter search goes on" in loop.data.model_note
+    exps = ws.store.list_experiments(loop_id)
+    assert [e.status for e in exps if e.kind == "code"] and all(e.status == "failed" for e in exps if e.kind == "code")
+    assert not any(e.run_ids for e in exps if e.kind == "code")  # nothing model-written ran
+    measured = [e for e in exps if e.kind == "parameters" and e.n]
+    assert {e.parameters["mode"] for e in measured} == set(boosts)  # both other modes were tried
+    assert view(ws.store, loop_id).best.parameters["mode"] == "best"
