@@ -4,7 +4,7 @@ parameters or metrics as rows of a table rather than JSON. Pure functions, share
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -15,7 +15,7 @@ def parse_time(stamp: str | None) -> datetime | None:
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def ago(stamp: str | None, now: datetime | None = None) -> str:
@@ -24,7 +24,7 @@ def ago(stamp: str | None, now: datetime | None = None) -> str:
     moment = parse_time(stamp)
     if moment is None:
         return ""
-    seconds = ((now or datetime.now(timezone.utc)) - moment).total_seconds()
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
     if seconds < 0:
         return "in the future"
     if seconds < 60:
@@ -42,7 +42,7 @@ def ago(stamp: str | None, now: datetime | None = None) -> str:
 def exact(stamp: str | None) -> str:
     """The absolute time, for a hover: "2026-11-30 07:12 UTC"."""
     moment = parse_time(stamp)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 def cite(chunk: Any | None, chunk_id: str = "") -> str:

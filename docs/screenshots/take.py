@@ -21,10 +21,10 @@ HERE = Path(__file__).resolve().parent
 AFTER = HERE.parent.parent
 sys.path.insert(0, str(AFTER))
 
-from mlr.config import Settings  # noqa: E402
-from mlr.store import Store  # noqa: E402
-from mlr.store.db import dumps, now_iso  # noqa: E402
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from mlr.config import Settings
+from mlr.store import Store
+from mlr.store.db import dumps, now_iso
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 
 def seed(data: Path, checkout: Path) -> None:

@@ -52,7 +52,7 @@ def fresh(data_dir, settings, monkeypatch):
 
 
 def test_plan_page_opens_on_the_hypothesis_touched_last_and_keeps_it_across_a_reload(fresh, store):
-    first, second, third = hypotheses(store, 3)
+    first, second, _third = hypotheses(store, 3)
     store.save_hypothesis(first, {"method": "method 1, edited", "rationale": "r"})
     touch(store, "hypotheses", first, "2999-01-01T00:00:00+00:00")  # edited last (the clock has seconds only)
     at = open_page("pages/plan.py")
@@ -66,7 +66,7 @@ def test_plan_page_opens_on_the_hypothesis_touched_last_and_keeps_it_across_a_re
 
 
 def test_plan_page_counts_a_plan_edit_as_touching_its_hypothesis(fresh, store):
-    first, second = hypotheses(store, 2)
+    first, _second = hypotheses(store, 2)
     plan = store.add_plan(first, {"objective": "o", "method": "m"})
     touch(store, "plans", plan, "2999-01-01T00:00:00+00:00")
     assert open_page("pages/plan.py").selectbox(key="plan-hypothesis").value == first

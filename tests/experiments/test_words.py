@@ -1,15 +1,15 @@
 """Words for people (mlr/words.py): relative times, passages cited by title, section and page."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from mlr import words
 from mlr.store.records import Chunk
 
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def test_relative_times():
-    at = lambda **d: (NOW - timedelta(**d)).isoformat()  # noqa: E731
+    at = lambda **d: (NOW - timedelta(**d)).isoformat()
     assert [words.ago(at(seconds=5), NOW), words.ago(at(minutes=2), NOW), words.ago(at(hours=3), NOW),
             words.ago(at(hours=30), NOW), words.ago(at(days=5), NOW), words.ago(None, NOW)] == \
         ["just now", "2 min ago", "3 h ago", "yesterday", "5 days ago", ""]
