@@ -203,3 +203,17 @@ def test_a_run_shows_its_parameters_and_metrics_as_tables(page, settings, store)
     assert any(list(t.columns) == ["metric", "value"] and t.iloc[0].tolist() == ["accuracy", "0.6"] for t in tables)
     runs = next(t for t in tables if "finished" in t.columns)
     assert runs.iloc[0]["finished"] == "just now" and runs.iloc[0]["parameters"] == "lr = 0.1"
+
+
+def test_switching_prototype_refills_the_form(page, store):
+    plan = accepted_plan(store, 0.3)
+    at = page
+    at.run()
+    select(at, "exp-plan", f"Plan {plan} ")
+    select(at, "exp-proto", "Probe prototype (added)")
+    at.number_input(key="exp-probe-lr").set_value(0.45)
+    run_variant(at)
+    select(at, "exp-proto", "digit recognition")
+    assert at.text_input(key="exp-digit-thumbnails-classifier").value == "centroid"  # that notebook's default
+    select(at, "exp-proto", "Probe prototype (added)")
+    assert at.number_input(key="exp-probe-lr").value == 0.3  # the plan's value again, not the edit made before
