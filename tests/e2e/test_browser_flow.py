@@ -8,11 +8,14 @@ screenshots and the server log stay in test-artifacts/<test name>/.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import pytest
 
+from mlr.config import Settings
+from mlr.store import Store
 from tests.support.browser import AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(2700)]
@@ -67,6 +70,21 @@ class Flow:
             self.click("Dismiss")
             self.settle()
         raise AssertionError(f"{label!r} failed {tries} times with the embedded model")
+
+
+def variant_on_screen_is_what_ran(page, store: Store) -> None:
+    """Every field of the variant form holds the value the stored variant run was given."""
+    variant = next(r for r in store.list_runs() if r.kind == "variant")
+    form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Run variant"))
+    for name, value in variant.parameters.items():
+        kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value))
+        field = form.get_by_label(f"{name} ({kind})" if kind else name, exact=True).first
+        if kind == "bool":
+            assert field.is_checked() == value, name
+        elif kind in ("int", "float"):
+            assert float(field.input_value()) == float(value), (name, field.input_value(), value)
+        else:
+            assert field.input_value() == (value if kind == "str" else json.dumps(value)), name
 
 
 def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
@@ -135,6 +153,18 @@ def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
         flow.no_traceback()
         flow.shot("comparison")
         page.get_by_text(re.compile(r"Baseline (accuracy|rmse|balanced_accuracy)")).first.wait_for()
+        variant_on_screen_is_what_ran(page, Store(Settings(data_dir=tmp_path / "data").db_path))
+
+        # A run that fails (a seed the notebook refuses) is announced above the results and shown.
+        seed = page.get_by_label("seed (int)", exact=True).first
+        seed.fill("-1")
+        seed.press("Tab")
+        flow.click("Run variant")
+        page.get_by_text(re.compile(r"^Run \d+ \(variant\) failed in cell \d+")).first.wait_for(timeout=300_000)
+        flow.settle()
+        flow.see(re.compile(r"^This cell failed"), timeout=30)
+        flow.no_traceback()
+        flow.shot("failed-run")
     except BaseException:
         try:
             flow.shot("failure")
