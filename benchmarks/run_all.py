@@ -3,7 +3,8 @@
 Usage: ``python benchmarks/run_all.py [NAME ...]`` (names without ``bench_`` / ``.py``).
 Each ``bench_*.py`` prints its figures as ratios against a baseline measured in the same run;
 this runner only sequences them (benchmarks must not share the two cores with each other)
-and keeps their output under ``benchmarks/results/``.
+and keeps their output under ``benchmarks/results/``. The longest is ``bench_loop`` (the experiment loop on
+7 tasks x 3 arms, about 35 minutes on 2 cores).
 """
 
 from __future__ import annotations

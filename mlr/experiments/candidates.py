@@ -70,7 +70,8 @@ class CandidateSources:
         if loop.id not in self._studies:
             space = SearchSpace.model_validate(loop.config.space)
             self._studies[loop.id] = ParameterStudy(self.folder(loop.id) / "optuna.sqlite3", space,
-                                                    higher_is_better=loop.config.higher_is_better, seed=loop.id)
+                                                    higher_is_better=loop.config.higher_is_better, seed=loop.id,
+                                                    sampler=loop.config.sampler)
         study = self._studies[loop.id]
         self._apply_notes(loop, study)
         return study
@@ -94,7 +95,9 @@ class CandidateSources:
             raise NothingToTry(f"the parameter search has nothing left to try: {exc}") from exc
         params = {**best.parameters, **proposal.params}
         changed = {k: v for k, v in params.items() if best.parameters.get(k) != v}
-        reason = "Optuna (TPE) proposes " + (", ".join(f"{k}={v!r}" for k, v in changed.items()) or "the same values")
+        sampler = "random search" if loop.config.sampler == "random" else "TPE"
+        reason = f"Optuna ({sampler}) proposes " + (", ".join(f"{k}={v!r}" for k, v in changed.items())
+                                                    or "the same values")
         exp_id = self.store.add_experiment(loop.id, kind="parameters", status="pending", notebook=best.notebook,
                                            parameters=params, parent_id=best.id, trial=proposal.number,
                                            reason=reason)

@@ -9,7 +9,8 @@ This is a thin wrapper: the search is Optuna's. What it adds is what the loop ne
   identical to a configuration already run, is discarded (told as FAIL with ``discarded`` set, which
   TPE ignores) and Optuna asked again, at most ``max_retries`` times; then :class:`NoCandidate`;
 * ``load_if_exists``: a new object on the same SQLite file continues the same study. The sampler's
-  seed is ``seed + number of trials so far``, so a restarted loop does not replay its first draws.
+  seed is ``seed + number of trials so far``, so a restarted loop does not replay its first draws;
+* ``sampler="random"``: Optuna's RandomSampler instead of TPE (the baseline of ``benchmarks/bench_loop.py``).
 """
 
 from __future__ import annotations
@@ -48,11 +49,25 @@ class TrialRecord:
     source: str = "optuna"  # optuna | observation (a result added from outside: baseline, code candidate)
 
 
+SAMPLERS = ("tpe", "random")
+
+
+def make_sampler(name: str, seed: int, n_startup_trials: int = 3) -> optuna.samplers.BaseSampler:
+    """Optuna's sampler ``name``: ``tpe`` (the loop's default) or ``random`` (the benchmark's baseline)."""
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ValueError(f"unknown sampler {name!r}; one of {', '.join(SAMPLERS)}")
+
+
 class ParameterStudy:
-    """One loop's Optuna study in ``storage_path`` (SQLite). ``higher_is_better`` sets the direction."""
+    """One loop's Optuna study in ``storage_path`` (SQLite). ``higher_is_better`` sets the direction;
+    ``sampler`` is ``tpe`` (seeded TPE) or ``random`` (Optuna's RandomSampler, seeded the same way)."""
 
     def __init__(self, storage_path: str | Path, space: SearchSpace, *, study_name: str = "loop",
-                 higher_is_better: bool = True, seed: int = 0, n_startup_trials: int = 3, max_retries: int = 8):
+                 higher_is_better: bool = True, seed: int = 0, n_startup_trials: int = 3, max_retries: int = 8,
+                 sampler: str = "tpe"):
         self.path = Path(storage_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         storage = optuna.storages.RDBStorage(f"sqlite:///{self.path}",
@@ -60,7 +75,8 @@ class ParameterStudy:
         self.study = optuna.create_study(storage=storage, study_name=study_name, load_if_exists=True,
                                          direction="maximize" if higher_is_better else "minimize")
         n = len(self.study.get_trials(deepcopy=False))
-        self.study.sampler = optuna.samplers.TPESampler(seed=seed + n, n_startup_trials=n_startup_trials)
+        self.study.sampler = make_sampler(sampler, seed + n, n_startup_trials)
+        self.sampler_name = sampler
         self.space = space
         self.max_retries = max_retries
         if n:

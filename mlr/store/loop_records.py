@@ -37,6 +37,7 @@ class LoopConfig(Lenient):
     base_parameters: dict[str, Any] = Field(default_factory=dict)
     space: dict[str, Any] = Field(default_factory=dict)
     debug_attempts: int = 2
+    sampler: Literal["tpe", "random"] = "tpe"  # Optuna's sampler for parameter candidates
 
 
 class LoopData(Lenient):

@@ -126,3 +126,20 @@ def test_restarted_sampler_does_not_replay_its_first_draws(tmp_path):
             study.tell(number, score(params))
     assert len(set(lrs)) == 4
     assert not [r for r in study.trials() if r.discarded]  # a replayed draw would be discarded as a duplicate
+
+
+def test_random_sampler_is_optunas_and_keeps_the_study_rules(tmp_path):
+    import optuna
+
+    study = ParameterStudy(tmp_path / "r.sqlite3", space(), seed=2, sampler="random")
+    assert isinstance(study.study.sampler, optuna.samplers.RandomSampler)
+    seen = []
+    for _ in range(5):
+        number, params = study.ask()
+        assert params["seed"] == 7 and params["test_size"] == 0.25 and params not in seen
+        seen.append(params)
+        study.tell(number, score(params))
+    again = ParameterStudy(tmp_path / "r.sqlite3", space(), seed=2, sampler="random")
+    assert isinstance(again.study.sampler, optuna.samplers.RandomSampler) and len(again.trials()) == 5
+    with pytest.raises(ValueError, match="unknown sampler"):
+        ParameterStudy(tmp_path / "x.sqlite3", space(), sampler="grid")
