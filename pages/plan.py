@@ -34,13 +34,12 @@ st.session_state["plan-last-hypothesis"] = str(hid)
 if st.query_params.get("hypothesis") != str(hid):
     st.query_params["hypothesis"] = str(hid)
 h = by_id[hid]
-if flash := st.session_state.pop("plan_flash", None):
-    st.success(flash)
 
 st.header("Hypothesis")
 ideas_view.demo_note(h.generated_by)
 st.caption(f"Version {h.version}")
 plan_form.hypothesis_form(store, h)
+plan_form.show_flash("hypothesis")  # the save message next to the button pressed
 plan_form.history(store.hypothesis_versions(hid), h.version, lambda v: store.restore_hypothesis(hid, v),
                   "Hypothesis", f"h{hid}")
 
@@ -66,8 +65,9 @@ if plan.status == "accepted":
         st.rerun()
 elif st.button("Accept this plan for experimentation", type="primary"):
     store.set_plan_status(plan.id, "accepted")
-    st.session_state["plan_flash"] = f"Plan version {plan.version} accepted."
+    plan_form.flash("plan", f"Plan version {plan.version} accepted.")
     st.rerun()
+plan_form.show_flash("plan")
 plan_form.history(store.plan_versions(plan.id), plan.version, lambda v: restore_plan(store, plan.id, v),
                   "Plan", f"p{plan.id}")
 if h.review:

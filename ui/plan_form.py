@@ -32,6 +32,19 @@ def _show(value) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
+def flash(where: str, text: str) -> None:
+    """A save message for the next run, shown next to the button pressed (``where``: "hypothesis" or "plan")."""
+    st.session_state["plan_flash"] = (where, text)
+
+
+def show_flash(where: str) -> None:
+    """The save message of ``where``'s buttons, if one was pressed."""
+    kept = st.session_state.get("plan_flash")
+    if isinstance(kept, tuple) and kept[0] == where:
+        st.session_state.pop("plan_flash")
+        st.success(kept[1])
+
+
 def cited_passages(store: Store, chunk_ids: list[str]) -> None:
     """The cited passages as "Paper title, section, page N", each opening onto its text."""
     for chunk_id in chunk_ids:
@@ -62,7 +75,7 @@ def hypothesis_form(store: Store, h: Hypothesis) -> None:
             except IdeaError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["plan_flash"] = f"Hypothesis saved as version {version}."
+                flash("hypothesis", f"Hypothesis saved as version {version}.")
                 st.rerun()
 
 
@@ -101,7 +114,7 @@ def plan_form(store: Store, plan: Plan) -> None:
                 st.error(str(exc))
             else:
                 note = " It is a draft again: accept it to run it." if plan.status == "accepted" else ""
-                st.session_state["plan_flash"] = f"Plan saved as version {version}.{note}"
+                flash("plan", f"Plan saved as version {version}.{note}")
                 st.rerun()
 
 
@@ -117,5 +130,5 @@ def history(versions: list[HypothesisVersion] | list[PlanVersion], current: int,
         st.json(chosen.data.stored(), expanded=False)
         if st.button(f"Restore version {pick}", key=f"restore-{key}", disabled=pick == current):
             new = restore(pick)
-            st.session_state["plan_flash"] = f"{what} version {pick} restored as version {new}."
+            flash(what.lower(), f"{what} version {pick} restored as version {new}.")
             st.rerun()

@@ -3,6 +3,8 @@ Accept after the fields it accepts, relative times."""
 
 from __future__ import annotations
 
+from streamlit.testing.v1.element_tree import Success
+
 from tests.experiments.test_page_selection import fresh, open_page  # noqa: F401  (the fixture)
 
 
@@ -25,3 +27,6 @@ def test_plan_page_cites_passages_by_title_and_accepts_after_the_fields(fresh, s
     assert any(e.label == "Plan history (1 version)" for e in at.expander)
     next(b for b in at.button if b.label.startswith("Accept")).click().run()
     assert any("is accepted (just now)" in s.value for s in at.success)
+    order = [n.value if isinstance(n, Success) else getattr(n, "label", None) for n in at.main]
+    shown = order.index("Plan version 1 accepted.")  # the save message next to the button pressed, not on top
+    assert shown > order.index("Back to draft") > order.index("Objective")
