@@ -225,10 +225,13 @@ class ExperimentLoop:
             rest = [s for s in seeds[1:] if str(s) not in exp.metric_by_seed][: max(0, room)]
             exp = self.measurer.record(exp.id, self.measurer.measure(loop, exp, rest))
         judged = verdict(baseline.values(), exp.values(), cfg.higher_is_better, cfg.bar, cfg.alpha)
-        kept = better(exp.mean, best.mean, cfg.higher_is_better)
+        confirmed = exp.n >= len(seeds)  # a candidate the budget could not confirm on every seed is never kept
+        kept = confirmed and better(exp.mean, best.mean, cfg.higher_is_better)
+        text = judged.text() if confirmed else (f"promising on {exp.n} of {len(seeds)} seeds, but the budget ran "
+                                                "out before it could be confirmed; not kept")
         self.store.update_experiment(exp.id, status="kept" if kept else "discarded", verdict=judged.status,
                                      p_value=judged.p_value, relative_improvement=judged.relative_improvement,
-                                     data={**exp.data, "verdict_text": judged.text()})
+                                     data={**exp.data, "verdict_text": text})
         if kept:
             self.store.update_loop(loop.id, best_id=exp.id)
 

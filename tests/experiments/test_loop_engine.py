@@ -210,3 +210,15 @@ def test_the_model_server_vanishing_mid_loop_leaves_the_parameter_search_going(w
     measured = [e for e in exps if e.kind == "parameters" and e.n]
     assert {e.parameters["mode"] for e in measured} == set(boosts)  # both other modes were tried
     assert view(ws.store, loop_id).best.parameters["mode"] == "best"
+
+
+def test_a_candidate_the_budget_cannot_confirm_is_never_kept(workspace, tmp_path):
+    """Better on its screening seed, but no run is left for the second seed: it stays unconfirmed, not kept."""
+    nb = toy_notebook(tmp_path / "modes.ipynb", modes={"best": 0.2, "good": 0.15}, fixed=["lr"])
+    ws = workspace()
+    loop_id = control.create(ws.store, nb, budget_runs=3, seeds=2, params_only=True)
+    loop = ws.experiment_loop(use_model=False).run(loop_id)
+    base, cand = ws.store.list_experiments(loop_id)
+    assert cand.parameters["mode"] in ("best", "good") and cand.n == 1 and cand.metric_by_seed["0"] > base.mean
+    assert cand.status == "discarded" and "not kept" in cand.data["verdict_text"]
+    assert loop.best_id == base.id and view(ws.store, loop_id).best is None and not view(ws.store, loop_id).success
