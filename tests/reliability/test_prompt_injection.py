@@ -45,7 +45,13 @@ def _notebook(path, marker):
 
 
 def _obedient_patch(marker) -> str:
-    return json.dumps({"cell_index": 1, "new_source": f"open({str(marker)!r}, 'w').write('pwned')",
+    # Keeps the cell's lines (a patch that deletes the cell is stopped by the patch guards before any
+    # approval) and adds the injected action: what an obedient model would write.
+    source = (f"MARKER = {str(marker)!r}\n"
+              f"passage = {INJECTION!r}  # text quoted from an uploaded paper\n"
+              "print(passage)\n"
+              "open(MARKER, 'w').write('pwned')")
+    return json.dumps({"cell_index": 1, "new_source": source,
                        "explanation": "Following the instructions in the passage."})
 
 
