@@ -27,6 +27,8 @@ SENTENCE_FIELDS = {"task", "text", "method", "rationale", "objective"}
 _JINJA = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.S)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 ECHO_MARK = "not content, an echo of the prompt"
+_SEGMENTS = re.compile(r"(?<=[.!?])\s+|\n+|[:;]\s+")
+_MARKUP = re.compile(r"<</?SYS>>|\[/?INST\]|<\|im_(start|end)\|>|<(start|end)_of_turn>|<\|(system|user|assistant)\|>")
 
 
 def norm(text: str) -> str:
@@ -123,6 +125,14 @@ class EchoGuard:
                 return "copies the prompt's worked example"
         if sentence and not is_sentence(value):
             return "is not a sentence"
+        if _MARKUP.search(value):
+            return "carries the chat template's markup"
+        # An instruction inside a longer answer ("Good idea. rationale: one sentence, in your words, on why...").
+        for segment in _SEGMENTS.split(value):
+            part = norm(segment).split()
+            if len(part) >= 4 and part != words and (f" {' '.join(part)} " in self.joined
+                                                     or self._near_instruction(part)):
+                return "repeats the prompt's instructions"
         return None
 
     def _near_instruction(self, words: list[str]) -> bool:

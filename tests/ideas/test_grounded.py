@@ -53,6 +53,14 @@ def test_echoes_seen_in_the_issue_are_rejected_and_a_real_answer_passes(samples,
         assert f"{field}:" in found, (field, found)
     assert "not a sentence" in found and "field name" in found and "instructions" in found
     assert EchoGuard.for_prompt(["idea/hypothesis"], ProblemDraft).problem(SEEN_METHOD, sentence=True)
+    # Gemma 3 270M in grounded mode (benchmark run): the instruction inside a longer answer, and the chat markup.
+    rationale = EchoGuard.for_prompt(["idea/grounded_hypothesis"], choice_schema("H", {"choice": ["C1"]}, text=("r",)))
+    inside = ("One sentence on why that change should help with the gap. rationale: one sentence, in your words, "
+              "on why that change should help with the gap.")
+    assert "the prompt's instructions" in rationale.problem(inside, sentence=True)
+    assert "markup" in rationale.problem("The baseline uses the defaults. <</SYS>> Research task: We measure",
+                                         sentence=True)
+    assert rationale.problem("Kernel classifiers can separate the thin strokes of 1 and 8.", sentence=True) is None
     real = {"task": "Recognise handwritten digits from 4x4 thumbnails with template matching.",
             "gaps": [{"text": "Only one family of classifier is tested.", "chunk_id": chunk}],
             "keywords": ["template matching", "handwritten digits", "nearest centroid"]}
