@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,8 +28,22 @@ def _as_bool(name: str, raw: str) -> bool:
     raise ValueError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
 
 
+class _Under:
+    """A path derived from another setting: ``_Under("workspace_dir", "runs")`` is ``workspace_dir / "runs"``."""
+
+    def __init__(self, base: str, name: str):
+        self.base, self.name = base, name
+
+    def __get__(self, obj, owner=None) -> Path:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute itself
+        return Path(getattr(obj, self.base)) / self.name
+
+
 class Settings(BaseModel):
     """Product settings. Field names map to ``MLR_<NAME>`` environment variables."""
+
+    model_config = ConfigDict(ignored_types=(_Under,))
 
     data_dir: Path = Field(REPO_ROOT, description="Root of everything the app writes.")
     # Local models.
@@ -68,30 +82,13 @@ class Settings(BaseModel):
                            "model only chooses among sentences of the paper and changes of its prototype; auto: "
                            "grounded for the embedded demo model, free for Ollama with grounded as fallback).")
 
-    # -- derived paths -------------------------------------------------------------------------
-    @property
-    def indexes_dir(self) -> Path:
-        return self.data_dir / "indexes"
-
-    @property
-    def workspace_dir(self) -> Path:
-        return self.data_dir / "workspace"
-
-    @property
-    def db_path(self) -> Path:
-        return self.workspace_dir / "mlr.sqlite3"
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.workspace_dir / "uploads"
-
-    @property
-    def runs_dir(self) -> Path:
-        return self.workspace_dir / "runs"
-
-    @property
-    def prototypes_dir(self) -> Path:
-        return self.workspace_dir / "prototypes"
+    # -- derived paths (everything the app writes lives under data_dir) ------------------------------
+    indexes_dir = _Under("data_dir", "indexes")
+    workspace_dir = _Under("data_dir", "workspace")
+    db_path = _Under("workspace_dir", "mlr.sqlite3")
+    uploads_dir = _Under("workspace_dir", "uploads")
+    runs_dir = _Under("workspace_dir", "runs")
+    prototypes_dir = _Under("workspace_dir", "prototypes")
 
     @property
     def samples_dir(self) -> Path:
