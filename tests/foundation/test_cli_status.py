@@ -16,6 +16,10 @@ def _status(data_dir, *args, timeout=300):
 
 
 def test_status_json_without_ollama_reports_embedded(data_dir):
+    from mlr.config import REPO_ROOT
+
+    checkout_record = REPO_ROOT / "workspace" / "mlr.sqlite3"
+    existed = checkout_record.exists()
     proc = _status(data_dir, "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -24,8 +28,9 @@ def test_status_json_without_ollama_reports_embedded(data_dir):
     assert out["data_dir"] == str(data_dir)
     assert isinstance(out["gpus"], list) and out["cpu"]["cores"] >= 1
     assert out["embedding"]["model"]
-    # Nothing is written in the checkout when the data dir is elsewhere.
-    assert not list(data_dir.glob("**/*.sqlite3*")) or True
+    # Nothing is written in the checkout when the data dir is elsewhere (status reads no record at all).
+    assert checkout_record.exists() == existed
+    assert not list(data_dir.glob("**/*.sqlite3*"))
 
 
 def test_status_text_names_the_fix(data_dir):
