@@ -154,6 +154,15 @@ def _refined_plan(store: Store, loop: Loop, best: LoopExperiment, base: LoopExpe
         kept = [p for p in data.get("parameters", []) if p.get("name") not in changed]
         data["parameters"] = kept + [{"name": k, "values": [v], "description": f"best value found by loop {loop.id}"}
                                      for k, v in changed.items()]
-    data["refined_from"] = {"loop_id": loop.id, "experiment_id": best.id, "run_ids": best.run_ids,
-                            "baseline_run_ids": base.run_ids}
-    return store.add_plan_draft(plan.id, data, note=f"draft: refined by experiment loop {loop.id}")
+    evidence = {"loop_id": loop.id, "experiment_id": best.id, "run_ids": best.run_ids,
+                "baseline_run_ids": base.run_ids}
+    data["refined_from"] = evidence
+    note = f"draft: refined by experiment loop {loop.id}"
+    hypothesis = store.get_hypothesis(plan.hypothesis_id)
+    if hypothesis is not None:  # the refined hypothesis: what was tried and what worked, with its evidence
+        h = hypothesis.data.model_dump(mode="json", exclude_unset=True)
+        h["method"] = f"{h.get('method', '')} Refined: {change}{imp}.".strip()
+        h["rationale"] = (f"{h.get('rationale', '')} Experiment loop {loop.id} measured it: {_fmt(best)} against the "
+                          f"baseline's {_fmt(base)} (runs {', '.join(map(str, best.run_ids))}).").strip()
+        store.add_hypothesis_draft(hypothesis.id, {**h, "refined_from": evidence}, note=note)
+    return store.add_plan_draft(plan.id, data, note=note)

@@ -116,11 +116,18 @@ class LoopRecords:
     def add_plan_draft(self, plan_id: int, data: dict, note: str) -> int:
         """Store ``data`` as the plan's next version *without* making it current: a draft the researcher
         reviews on the Plan page (restoring it makes it current). Returns the version number."""
+        return self._add_draft("plan_versions", "plan_id", plan_id, data, note)
+
+    def add_hypothesis_draft(self, hypothesis_id: int, data: dict, note: str) -> int:
+        """The same for a hypothesis: its next version, stored beside the current one, not replacing it."""
+        return self._add_draft("hypothesis_versions", "hypothesis_id", hypothesis_id, data, note)
+
+    def _add_draft(self, versions: str, key: str, row_id: int, data: dict, note: str) -> int:
         with self.write() as conn:
-            row = conn.execute("SELECT MAX(version) FROM plan_versions WHERE plan_id = ?", (plan_id,)).fetchone()
+            row = conn.execute(f"SELECT MAX(version) FROM {versions} WHERE {key} = ?", (row_id,)).fetchone()
             if row[0] is None:
-                raise KeyError(f"plan {plan_id} does not exist")
+                raise KeyError(f"{key} {row_id} does not exist")
             version = int(row[0]) + 1
-            conn.execute("INSERT INTO plan_versions (plan_id, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (plan_id, version, dumps(data), note, now_iso()))
+            conn.execute(f"INSERT INTO {versions} ({key}, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (row_id, version, dumps(data), note, now_iso()))
             return version

@@ -222,3 +222,34 @@ def test_a_candidate_the_budget_cannot_confirm_is_never_kept(workspace, tmp_path
     assert cand.parameters["mode"] in ("best", "good") and cand.n == 1 and cand.metric_by_seed["0"] > base.mean
     assert cand.status == "discarded" and "not kept" in cand.data["verdict_text"]
     assert loop.best_id == base.id and view(ws.store, loop_id).best is None and not view(ws.store, loop_id).success
+
+
+def test_a_kept_improvement_goes_back_to_the_plan_page_as_drafts(workspace, tmp_path):
+    """After the loop: a refined hypothesis and plan stored as draft versions with their evidence runs; the
+    accepted plan and the hypothesis stay as they were until the researcher restores the drafts."""
+    nb = toy_notebook(tmp_path / "modes.ipynb", modes={"best": 0.2, "worse": -0.3}, fixed=["lr"])
+    ws = workspace()
+    store = ws.store
+    with store.write() as conn:
+        paper = store.add_paper(conn, content_hash="h", file_name="p.pdf", path="/x/p.pdf", title="P", authors=[],
+                                year=None, pages=1, chunks=[], sections=[])
+    problem = store.add_problem(paper, {"task": "t", "gaps": [], "keywords": []})
+    hypothesis = store.add_hypothesis(problem, {"method": "Try another mode.", "rationale": "Modes differ."})
+    plan_id = store.add_plan(hypothesis, {"objective": "raise the score", "method": "vary the mode",
+                                          "parameters": [{"name": "mode", "values": ["best", "worse"]}]})
+    store.set_plan_status(plan_id, "accepted")
+    loop_id = control.create(store, nb, plan_id=plan_id, budget_runs=8, seeds=2, params_only=True)
+    loop = ws.experiment_loop(use_model=False).run(loop_id)
+    best = ws.store.get_experiment(loop.best_id)
+    assert best.parameters["mode"] == "best" and best.status == "kept"
+
+    plan = store.get_plan(plan_id)
+    assert plan.version == 1 and plan.status == "accepted"  # the current plan is untouched
+    draft = store.plan_versions(plan_id)[0]
+    assert draft.version == loop.data.refined_plan_version == 2 and draft.note.startswith("draft: refined")
+    assert [p for p in draft.data.parameter_list() if p.name == "mode"][0].values == ["best"]
+    assert draft.data.refined_from["run_ids"] == best.run_ids and f"loop {loop_id}" in draft.data.method
+    h_draft = store.hypothesis_versions(hypothesis)[0]
+    assert store.get_hypothesis(hypothesis).version == 1 and h_draft.version == 2
+    assert "mode='best'" in h_draft.data.method and str(best.run_ids[0]) in h_draft.data.rationale
+    assert "refined plan is saved as draft version 2" in loop.data.summary
