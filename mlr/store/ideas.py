@@ -154,12 +154,29 @@ class IdeaRecords:
         """Store ``data`` as the next version and make it current; returns the new version number."""
         stamp = now_iso()
         with self.write() as conn:
-            row = conn.execute(f"SELECT MAX(version) FROM {versions} WHERE {key} = ?", (row_id,)).fetchone()
-            if row[0] is None:
-                raise KeyError(f"{table} {row_id} does not exist")
-            version = int(row[0]) + 1
-            conn.execute(f"INSERT INTO {versions} ({key}, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (row_id, version, dumps(data), note, stamp))
+            version = _insert_version(conn, versions, key, row_id, data, note, stamp)
             conn.execute(f"UPDATE {table} SET version = ?, data = ?, updated_at = ? WHERE id = ?",
                          (version, dumps(data), stamp, row_id))
             return version
+
+    def add_plan_draft(self, plan_id: int, data: dict, note: str) -> int:
+        """Store ``data`` as the plan's next version *without* making it current: a draft the researcher
+        reviews on the Plan page (restoring it makes it current). Returns the version number."""
+        with self.write() as conn:
+            return _insert_version(conn, "plan_versions", "plan_id", plan_id, data, note, now_iso())
+
+    def add_hypothesis_draft(self, hypothesis_id: int, data: dict, note: str) -> int:
+        """The same for a hypothesis: its next version, stored beside the current one, not replacing it."""
+        with self.write() as conn:
+            return _insert_version(conn, "hypothesis_versions", "hypothesis_id", hypothesis_id, data, note, now_iso())
+
+
+def _insert_version(conn, versions: str, key: str, row_id: int, data, note: str, stamp: str) -> int:
+    """Append ``data`` as the next version of ``row_id`` in ``versions`` (names from code); its number."""
+    row = conn.execute(f"SELECT MAX(version) FROM {versions} WHERE {key} = ?", (row_id,)).fetchone()
+    if row[0] is None:
+        raise KeyError(f"{key} {row_id} does not exist")
+    version = int(row[0]) + 1
+    conn.execute(f"INSERT INTO {versions} ({key}, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
+                 (row_id, version, dumps(data), note, stamp))
+    return version

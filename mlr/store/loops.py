@@ -111,23 +111,3 @@ class LoopRecords:
     def list_loop_notes(self, loop_id: int) -> list[LoopNote]:
         rows = self.query("SELECT * FROM loop_notes WHERE loop_id = ? ORDER BY id", (loop_id,))
         return [LoopNote.model_validate(_decode(r, ("value",))) for r in rows]
-
-    # -- hand-back to the Plan page ------------------------------------------------------------------------
-    def add_plan_draft(self, plan_id: int, data: dict, note: str) -> int:
-        """Store ``data`` as the plan's next version *without* making it current: a draft the researcher
-        reviews on the Plan page (restoring it makes it current). Returns the version number."""
-        return self._add_draft("plan_versions", "plan_id", plan_id, data, note)
-
-    def add_hypothesis_draft(self, hypothesis_id: int, data: dict, note: str) -> int:
-        """The same for a hypothesis: its next version, stored beside the current one, not replacing it."""
-        return self._add_draft("hypothesis_versions", "hypothesis_id", hypothesis_id, data, note)
-
-    def _add_draft(self, versions: str, key: str, row_id: int, data: dict, note: str) -> int:
-        with self.write() as conn:
-            row = conn.execute(f"SELECT MAX(version) FROM {versions} WHERE {key} = ?", (row_id,)).fetchone()
-            if row[0] is None:
-                raise KeyError(f"{key} {row_id} does not exist")
-            version = int(row[0]) + 1
-            conn.execute(f"INSERT INTO {versions} ({key}, version, data, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (row_id, version, dumps(data), note, now_iso()))
-            return version
