@@ -4,11 +4,9 @@ see the comparison and the executed notebook; cancel a running run from the page
 import time
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from mlr.config import REPO_ROOT
 from mlr.execution.prototypes import add_prototype
+from tests.support.apptest import open_page
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -28,17 +26,7 @@ def _accepted_plan(store) -> int:
 
 @pytest.fixture
 def page(data_dir, settings, monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)
-    st.cache_resource.clear()  # settings, record and runner of this test's data directory
-    st.cache_data.clear()
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/experiment.py")
-    yield at
-    from ui import resources
-
-    resources.runner().stop(cancel_running=True)
-    st.cache_resource.clear()
+    yield from open_page(monkeypatch, "pages/experiment.py")  # settings, record and runner of this data dir
 
 
 def _select_probe(at):

@@ -3,7 +3,6 @@ model), approval, and a successful rerun of the patched copy; the attempt tree i
 
 from __future__ import annotations
 
-import time
 
 import pytest
 import streamlit as st
@@ -14,19 +13,13 @@ from mlr.execution.prototypes import add_prototype
 from mlr.execution.runner import NotebookRunner
 from mlr.llm.select import Selection
 from tests.expagent.conftest import BROKEN
+from tests.support.apptest import poll
 
 pytestmark = pytest.mark.timeout(400)
 
 
 def _poll(at, predicate, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if predicate(at):
-            return
-        time.sleep(0.5)
-    raise AssertionError("the panel did not get there in time")
+    poll(at, predicate, timeout)
 
 
 def _button(at, key):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import nbformat
 import pytest
@@ -18,6 +17,7 @@ from mlr.execution.prototypes import add_prototype
 from mlr.experiments import control, progress
 from mlr.experiments.space import space_for_notebook
 from tests.support.loop_notebooks import EVAL_CELL, toy_notebook
+from tests.support.apptest import poll
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -63,15 +63,10 @@ def _select_toy(at) -> None:
 
 
 def _poll(at, predicate, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if predicate(at):
-            return
-        time.sleep(0.5)
-    shown = [m.value for m in at.markdown] + [e.value for e in at.error] + [c.value for c in at.caption]
-    raise AssertionError(f"the loop panel did not get there in time; it shows: {shown[-12:]}")
+    def shown(a):
+        return ([m.value for m in a.markdown] + [e.value for e in a.error] + [c.value for c in a.caption])[-12:]
+
+    poll(at, predicate, timeout, shown=shown)
 
 
 def _charts(at):

@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from mlr.config import REPO_ROOT
 from mlr.execution.prototypes import add_prototype
+from tests.support.apptest import open_page
 
 pytestmark = pytest.mark.timeout(300)
 PROBE = REPO_ROOT / "tests" / "fixtures" / "notebooks" / "probe.ipynb"
@@ -34,18 +33,8 @@ def accepted_plan(store, lr, *, title="P", mode=None) -> int:
 
 @pytest.fixture
 def page(data_dir, settings, monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)
-    st.cache_resource.clear()
-    st.cache_data.clear()
     add_prototype(settings, "probe.ipynb", PROBE.read_bytes())
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/experiment.py")
-    yield at
-    from ui import resources
-
-    resources.runner().stop(cancel_running=True)
-    st.cache_resource.clear()
+    yield from open_page(monkeypatch, "pages/experiment.py")
 
 
 def select(at, key: str, text: str) -> None:

@@ -5,12 +5,11 @@ page without anyone clicking "Debug this run" in this session."""
 from __future__ import annotations
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from mlr.config import REPO_ROOT
 from mlr.execution.prototypes import add_prototype
 from mlr.workspace import Workspace
+from tests.support.apptest import open_page
 
 pytestmark = pytest.mark.timeout(300)
 BROKEN = REPO_ROOT / "tests" / "fixtures" / "broken"
@@ -18,17 +17,7 @@ BROKEN = REPO_ROOT / "tests" / "fixtures" / "broken"
 
 @pytest.fixture
 def page(data_dir, monkeypatch):
-    monkeypatch.chdir(REPO_ROOT)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/experiment.py")
-    yield at
-    from ui import resources
-
-    resources.runner().stop(cancel_running=True)
-    st.cache_resource.clear()
+    yield from open_page(monkeypatch, "pages/experiment.py")
 
 
 def _select(at, name: str) -> None:
