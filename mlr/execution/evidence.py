@@ -124,7 +124,78 @@ def _mlr_probe(spec):
     if values:
         out["values"] = values
         facts.append("on the failing line: " + "; ".join(f"`{k}` is {v}" for k, v in values.items()))
+    _mlr_parameter_search(spec, g, values, out)
     return out
+def _mlr_parameter_search(spec, g, values, out):
+    # An empty or zero value on the failing line, traced through the notebook's assignments to the parameters
+    # it comes from; then, for each such parameter, the nearest value with which the notebook's own statements
+    # (only those the failing line depends on) and the failing line run without an error, in a copy of the namespace.
+    import signal, time
+    params, deps, stmts = spec.get("parameters") or {}, spec.get("deps") or {}, spec.get("stmts") or []
+    empty = [k for k, v in values.items() if "len=0" in v or v.endswith((" = 0", " = 0.0"))]
+    if not empty or not params:
+        return
+    closure = set()
+    for name in empty:
+        seen, todo = set(), [name.split(".")[0]]
+        while todo:
+            cur = todo.pop()
+            if cur not in seen:
+                seen.add(cur)
+                todo.extend(deps.get(cur, ()))
+        causes = {p: params[p] for p in sorted(seen & set(params))}
+        if causes:
+            closure |= seen
+            out.setdefault("causes", {})[name] = causes
+            out["facts"].append(f"`{name}` is empty/zero; it is computed from the parameter(s) "
+                                + ", ".join(f"`{p}` = {v!r}" for p, v in causes.items()))
+    causes = sorted({p for c in out.get("causes", {}).values() for p in c})
+    chain = [src for targets, src in stmts if set(targets) & closure]
+    try:
+        failing = compile(spec["line"], "<failing line>", "exec")
+    except SyntaxError:
+        failing = compile(spec.get("cell") or "pass", "<failing cell>", "exec")
+    def ladder(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return []
+        if isinstance(v, float) and 0.0 <= v <= 1.0:
+            grid = [round(0.05 * k, 2) for k in range(1, 20)]
+            return sorted((c for c in grid if c != v), key=lambda c: (abs(c - v), c))
+        if isinstance(v, int):
+            grid = {v + d for d in range(-3, 4)} | {v * 2, v // 2, 1, 2, 10}
+            return sorted((c for c in grid if c > 0 and c != v), key=lambda c: (abs(c - v), c))
+        return [c for c in (v / 2, v * 2, v / 10, v * 10) if c != v]
+    def handler(signum, frame):
+        raise TimeoutError
+    deadline = time.monotonic() + spec.get("search_s", 15)
+    try:
+        old = signal.signal(signal.SIGALRM, handler)
+    except ValueError:
+        return
+    tried = 0
+    try:
+        for p in causes:
+            for cand in ladder(params[p])[:24]:
+                if time.monotonic() > deadline:
+                    return
+                ns = dict(g)
+                ns[p] = cand
+                signal.alarm(3)
+                tried += 1
+                try:
+                    for src in chain:
+                        exec(src, ns)
+                    exec(failing, ns)
+                except Exception:
+                    continue
+                finally:
+                    signal.alarm(0)
+                out.setdefault("parameter_fix", {})[p] = {"from": params[p], "to": cand, "tried": tried}
+                out["facts"].append(f"with `{p}` = {cand!r} instead of {params[p]!r} the failing line runs "
+                                    "(checked in the kernel on the notebook's own statements)")
+                return
+    finally:
+        signal.signal(signal.SIGALRM, old)
 print("@@MLR_EVIDENCE@@" + __import__("json").dumps(_mlr_probe(_MLR_SPEC), default=str))
 '''
 
@@ -156,8 +227,9 @@ def _replay(spec: dict) -> dict:
         if "parameters" in (c.get("metadata", {}).get("tags") or []) and spec["parameters"]:
             cells.append(nbformat.v4.new_code_cell(
                 "\n".join(f"{k} = {v!r}" for k, v in spec["parameters"].items())))
-    probe = {k: spec[k] for k in ("ename", "evalue", "line")}
-    cells.append(nbformat.v4.new_code_cell(f"_MLR_SPEC = {json.dumps(probe)!s}\n" + _PROBE))
+    probe = {k: spec.get(k) for k in ("ename", "evalue", "line", "cell", "parameters", "deps", "stmts")}
+    cells.append(nbformat.v4.new_code_cell(
+        f"_MLR_SPEC = __import__('json').loads({json.dumps(probe, default=repr)!r})\n" + _PROBE))
     replay = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
     NotebookClient(replay, timeout=CELL_TIMEOUT_S, kernel_name=_kernel_name(nb), allow_errors=True,
                    resources={"metadata": {"path": spec["cwd"]}}).execute()
@@ -179,8 +251,10 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
     """The evidence for ``report`` (a failed run of ``notebook``), or ``{}`` when there is none to take."""
     if report.cell_index is None or report.status != "failed" or report.ename in SKIP or not report.ename:
         return {}
+    deps, stmts = _assignments(notebook, report.cell_index, set(parameters or {}))
     spec = {"notebook": str(Path(notebook).resolve()), "cell_index": report.cell_index, "parameters": parameters or {},
-            "cwd": str(cwd), "ename": report.ename, "evalue": report.evalue, "line": failing_line(report)}
+            "cwd": str(cwd), "ename": report.ename, "evalue": report.evalue, "line": failing_line(report),
+            "cell": report.cell_source, "deps": deps, "stmts": stmts}
     try:
         proc = subprocess.Popen([sys.executable, "-m", "mlr.execution.evidence"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -199,51 +273,37 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
     except (ValueError, IndexError):
         log.info("no evidence for %s: %s", report.headline(), stderr.strip()[-400:])
         return {}
-    _trace_parameters(evidence, notebook, report, parameters or {})
     return evidence
 
 
-def _trace_parameters(evidence: dict, notebook, report, parameters: dict) -> None:
-    """An empty or zero value on the failing line, traced back through assignments to the parameters it
-    comes from (with their values): a division by an empty split is usually a parameter's doing."""
+def _assignments(notebook, cell_index: int, parameters: set[str]) -> tuple[dict, list]:
+    """The notebook's top-level assignments up to the failing cell: ``deps`` (name -> names its value is computed
+    from) and ``stmts`` (``[targets, source]`` in order, the parameters cell left out) for the probe's trace."""
     import ast
 
     from mlr.execution import notebook_edit
 
-    empty = [k for k, v in (evidence.get("values") or {}).items()
-             if "len=0" in v or v.endswith((" = 0", " = 0.0"))]
-    if not empty or not parameters:
-        return
-    deps: dict[str, set[str]] = {}
+    deps: dict[str, list[str]] = {}
+    stmts: list = []
     for i, kind, src in notebook_edit.cell_sources(notebook):
-        if kind != "code" or i > (report.cell_index or 0):
+        if kind != "code" or i >= cell_index:
             continue
         try:
             tree = ast.parse(src)
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)} if node.value else set()
-                for t in targets:
-                    for n in ast.walk(t):
-                        if isinstance(n, ast.Name):
-                            deps.setdefault(n.id, set()).update(used)
-    for name in empty:
-        seen, todo = set(), [name.split(".")[0]]
-        while todo:
-            cur = todo.pop()
-            if cur in seen:
+        for node in tree.body:
+            if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or node.value is None:
                 continue
-            seen.add(cur)
-            todo.extend(deps.get(cur, ()))
-        causes = {p: parameters[p] for p in sorted(seen & set(parameters))}
-        if causes:
-            evidence.setdefault("causes", {})[name] = causes
-            evidence.setdefault("facts", []).append(
-                f"`{name}` is empty/zero; it is computed from the parameter(s) "
-                + ", ".join(f"`{p}` = {v!r}" for p, v in causes.items()))
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = sorted({n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
+            if set(names) & parameters:
+                continue  # the parameters cell (or a reassignment of one): the search sets these itself
+            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            for name in names:
+                deps[name] = sorted(set(deps.get(name, [])) | used)
+            stmts.append([names, ast.get_source_segment(src, node) or ast.unparse(node)])
+    return deps, stmts
 
 
 if __name__ == "__main__":

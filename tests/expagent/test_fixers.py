@@ -141,3 +141,90 @@ def test_helpers_leave_strings_and_longer_names_alone():
         "lenght = 1\nprint('lenght', lenghts, obj.length)"
     assert closest("lenght", {"length", "len", "height"}) == "length"
     assert closest("abc", {"xyz"}) is None
+
+
+# -- rules that follow the evidence (issue 12): each on the report a real kernel gives, evidence included ----------
+
+def test_a_renamed_api_is_followed_not_mistaken_for_a_typo():
+    import numpy as np
+
+    from mlr.execution.fixers.did_you_mean import attribute_candidate
+
+    # `trace` is closer by edit distance, but `trapz` -> `trapezoid` is the rename (NumPy 2).
+    assert attribute_candidate("trapz", set(dir(np)))[0] == "trapezoid"
+    assert attribute_candidate("product", {"prod", "produce_x"})[0] == "prod"
+    assert attribute_candidate("prod_x", {"prod_y"}, "`np.prod_x` was removed. Use `np.prod_y` instead.") == (
+        "prod_y", "The library says to use `prod_y` instead.")
+    assert attribute_candidate("men", {"mean", "min", "_men2"})[0] == "mean"  # a dropped letter first
+    assert attribute_candidate("append", {"_append", "apply"})[0] != "_append"  # never a private name
+
+
+def test_an_invalid_keyword_to_a_builtin_uses_its_real_signature():
+    src = "best = sorted(scores, reversed=True)[:top]"
+    fix = run_fixers(report("TypeError", "'reversed' is an invalid keyword argument for sort()", src), ctx(src))
+    assert fix is not None and fix.new_source == "best = sorted(scores, reverse=True)[:top]"
+
+
+def test_a_missing_argument_is_passed_when_a_value_of_that_name_exists():
+    code = "def evaluate(values, scale):\n    return sum(values) / scale\n"
+    src = "accuracy = evaluate([1.0, 2.0])"
+    r = report("TypeError", "evaluate() missing 1 required positional argument: 'scale'", src,
+               parameters={"scale": 2.0})
+    fix = run_fixers(r, ctx(code + src))
+    assert fix is not None and fix.new_source == "accuracy = evaluate([1.0, 2.0], scale=scale)"
+    # No value of that name anywhere: no guess.
+    r = report("TypeError", "evaluate() missing 1 required positional argument: 'weight'", src)
+    assert run_fixers(r, ctx(code + src)) is None
+
+
+def test_an_empty_value_changes_the_parameter_the_kernel_showed_to_work():
+    r = report("ZeroDivisionError", "division by zero", "score = 1 / len(held)", parameters={"frac": 0.05, "n": 2},
+               evidence={"causes": {"held": {"frac": 0.05}},
+                         "parameter_fix": {"frac": {"from": 0.05, "to": 0.1, "tried": 1}}})
+    fix = run_fixers(r, ctx())
+    assert fix.action == "parameters" and fix.parameters == {"frac": 0.1, "n": 2}
+    assert "`frac` = 0.05" in fix.explanation and "`held`" in fix.explanation
+    # Without the kernel's check there is no guessed value.
+    assert run_fixers(r.model_copy(update={"evidence": {"causes": {"held": {"frac": 0.05}}}}), ctx()) is None
+
+
+def test_a_matrix_product_is_transposed_by_the_shapes_in_the_kernel():
+    src = "logits = X @ W\nacc = logits.mean()"
+    ev = {"values": {"X": "numpy.ndarray shape=(5, 3) dtype=float64", "W": "numpy.ndarray shape=(4, 3) dtype=float64"}}
+    r = report("ValueError", "matmul: Input operand 1 has a mismatch in its core dimension 0", src, evidence=ev)
+    assert run_fixers(r, ctx()).new_source == "logits = X @ W.T\nacc = logits.mean()"
+    ev = {"values": {"X": "numpy.ndarray shape=(5, 3) dtype=float64", "W": "numpy.ndarray shape=(5, 4) dtype=float64"}}
+    r = report("ValueError", "shapes (5,3) and (5,4) not aligned", "g = np.dot(X, W)", evidence=ev)
+    assert run_fixers(r, ctx()).new_source == "g = np.dot(X.T, W)"
+    # No shapes from the kernel: no guess.
+    assert run_fixers(r.model_copy(update={"evidence": {}}), ctx()) is None
+
+
+@pytest.mark.parametrize("src,fixed", [
+    ("for i in range(len(hits) + 1):\n    total += hits[i]", "for i in range(len(hits)):\n    total += hits[i]"),
+    ("last = xs[len(xs)]", "last = xs[len(xs) - 1]"),
+    ("while i <= len(xs):\n    s += xs[i]\n    i += 1", "while i < len(xs):\n    s += xs[i]\n    i += 1"),
+    ("for k in range(1, len(ys) + 1):\n    t += ys[k]", "for k in range(len(ys)):\n    t += ys[k]"),
+])
+def test_an_index_one_past_the_end_is_brought_back(src, fixed):
+    assert run_fixers(report("IndexError", "list index out of range", src), ctx()).new_source == fixed
+
+
+def test_an_inplace_update_that_cannot_keep_the_dtype_becomes_an_assignment():
+    src = "w -= lr * grad\nacc = w.mean()"
+    msg = "Cannot cast ufunc 'subtract' output from dtype('float64') to dtype('int64') with casting rule 'same_kind'"
+    assert run_fixers(report("UFuncTypeError", msg, src), ctx()).new_source == "w = w - (lr * grad)\nacc = w.mean()"
+
+
+def test_an_encoding_error_names_the_encoding_that_fits():
+    msg = "'ascii' codec can't decode byte 0xc3 in position 3: ordinal not in range(128)"
+    src = "text = open('notes.txt', encoding='ascii').read()"
+    assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
+        "text = open('notes.txt', encoding='utf-8').read()"
+    src = "rows = open(path).readlines()\nraw = open(path, 'rb').read()"
+    assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
+        "rows = open(path, encoding='utf-8').readlines()\nraw = open(path, 'rb').read()"
+    msg = "'utf-8' codec can't decode byte 0xe9 in position 1: invalid continuation byte"
+    src = "df = pd.read_csv(p, encoding='utf-8')"
+    assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
+        "df = pd.read_csv(p, encoding='latin-1')"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from mlr.execution.fixers import (did_you_mean, file_not_found, key_kwarg, missing_module, oom, syntax,
-                                  unfixable)
+from mlr.execution.fixers import (did_you_mean, dtype_cast, empty_value, encoding, file_not_found, key_kwarg,
+                                  missing_module, off_by_one, oom, shapes, syntax, unfixable)
 from mlr.execution.fixers.base import ErrorReport, Fix, FixContext
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,11 @@ FIXERS = {
     "file_not_found": file_not_found.fix,
     "did_you_mean": did_you_mean.fix,
     "key_kwarg": key_kwarg.fix,
+    "empty_value": empty_value.fix,  # a parameter change (cheapest) before the code edits below
+    "shapes": shapes.fix,
+    "off_by_one": off_by_one.fix,
+    "dtype_cast": dtype_cast.fix,
+    "encoding": encoding.fix,
 }
 
 

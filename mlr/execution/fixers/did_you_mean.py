@@ -12,7 +12,7 @@ import builtins
 import re
 
 from mlr.execution.fixers import introspect
-from mlr.execution.fixers.base import (ErrorReport, Fix, FixContext, closest, names_in, replace_name,
+from mlr.execution.fixers.base import (ErrorReport, Fix, FixContext, closest, distance, names_in, replace_name,
                                        suggestion_in)
 
 _NAME = re.compile(r"name '(\w+)' is not defined")
@@ -74,6 +74,37 @@ def _attr_candidates(report: ErrorReport, ctx: FixContext) -> tuple[str, set[str
     return None
 
 
+_INSTEAD = re.compile(r"[Uu]se `?(?:[\w]+\.)*(\w+)(?:\(\))?`? instead|renamed to `?(?:[\w]+\.)*(\w+)`?")
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def attribute_candidate(attr: str, names: set[str], message: str = "") -> tuple[str | None, str]:
+    """The attribute meant by ``attr`` and why: the replacement the library's own message names; a one-typo
+    neighbour (a dropped letter first); a renamed API (the old name's letters, in order, inside a longer name
+    with the same start, as ``trapz`` → ``trapezoid``, or a longer old name shortened, ``product`` → ``prod``);
+    else the nearest name. A private name is never proposed for a public one."""
+    m = _INSTEAD.search(message)
+    if m and (name := m.group(1) or m.group(2)) in names:
+        return name, f"The library says to use `{name}` instead."
+    if not attr.startswith("_"):
+        names = {n for n in names if not n.startswith("_")}
+    one_typo = [n for n in names if abs(len(n) - len(attr)) <= 1 and distance(attr, n) <= 2]
+    if one_typo:
+        dropped = [n for n in one_typo if len(n) == len(attr) + 1 and _subsequence(attr, n)]
+        return closest(attr, dropped or one_typo), ""
+    renamed = [n for n in names if n[:2] == attr[:2] and len(n) > len(attr) and _subsequence(attr, n)]
+    renamed += [n for n in names if n[:3] == attr[:3] and 3 <= len(n) < len(attr) and _subsequence(n, attr)]
+    if renamed:
+        name = min(renamed, key=lambda n: (abs(len(n) - len(attr)), n))
+        return name, (f"`{attr}` looks like an older or shortened name of `{name}` (renamed API); "
+                      f"using `{name}`.")
+    return closest(attr, names), ""
+
+
 def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
     if report.cell_index is None:
         return None
@@ -84,11 +115,13 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
         if not found:
             return None
         attr, names = found
-        suggested = suggestion_in(report) or closest(attr, names - {attr})
+        suggested, why = suggestion_in(report), ""
+        if not suggested:
+            suggested, why = attribute_candidate(attr, names - {attr}, report.evalue)
         if not suggested:
             return None
         return _patch(report, replace_name(report.cell_source, attr, suggested, attribute_only=True),
-                      f"AttributeError: no attribute `{attr}`. Did you mean `{suggested}`?")
+                      f"AttributeError: no attribute `{attr}`. " + (why or f"Did you mean `{suggested}`?"))
     if report.ename == "ImportError" and (m := _IMPORT.search(report.evalue)):
         name, module = m.group(1), m.group(2)
         suggested = suggestion_in(report) or closest(name, introspect.module_names(module))

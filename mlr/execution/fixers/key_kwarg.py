@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import inspect
 import re
 
 from mlr.cellcode import without_magics
@@ -11,6 +13,8 @@ from mlr.execution.fixers.base import (ErrorReport, Fix, FixContext, closest, pa
                                       replace_string_literal)
 
 _KWARG = re.compile(r"([\w.<>]+)\(\) got an unexpected keyword argument '(\w+)'")
+_INVALID_KWARG = re.compile(r"'(\w+)' is an invalid keyword argument for ([\w.<>]+)\(\)")  # builtins' wording
+_MISSING = re.compile(r"([\w.<>]+)\(\) missing \d+ required (?:positional|keyword-only) arguments?: (.+)$")
 _LITERAL = re.compile(r"""(['"])([^'"\n\\]{1,80})\1""")
 
 
@@ -86,6 +90,12 @@ def _kwarg_error(report: ErrorReport, ctx: FixContext, qualname: str, kwarg: str
             candidates = introspect.signature_params(target)
             if closest(kwarg, candidates):
                 break
+        for callee in _callees(report.cell_source, kwarg):  # a builtin (sorted, print): safe to inspect here
+            if not closest(kwarg, candidates) and callable(getattr(builtins, callee, None)):
+                try:
+                    candidates = set(inspect.signature(getattr(builtins, callee)).parameters)
+                except (TypeError, ValueError):
+                    pass
     suggested = closest(kwarg, candidates)
     if not suggested:
         return None
@@ -103,4 +113,46 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
         return _key_error(report, ctx)
     if report.ename == "TypeError" and (m := _KWARG.search(report.evalue)):
         return _kwarg_error(report, ctx, m.group(1), m.group(2))
+    if report.ename == "TypeError" and (m := _INVALID_KWARG.search(report.evalue)):
+        return _kwarg_error(report, ctx, m.group(2), m.group(1))
+    if report.ename == "TypeError" and (m := _MISSING.search(report.evalue.strip())):
+        return _missing_argument(report, ctx, m.group(1), re.findall(r"'(\w+)'", m.group(2)))
     return None
+
+
+def _defined_names(code: str) -> set[str]:
+    try:
+        tree = ast.parse(without_magics(code))
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _missing_argument(report: ErrorReport, ctx: FixContext, qualname: str, missing: list[str]) -> Fix | None:
+    """``f() missing 1 required positional argument: 'scale'``: when a variable or parameter of that very name
+    exists, pass it by keyword (``scale=scale``) in the failing cell's call of ``f``."""
+    func = qualname.split(".")[-2] if qualname.endswith(".__init__") and "." in qualname else qualname.split(".")[-1]
+    known = set(report.parameters) | _defined_names(ctx.notebook_code) | set(report.evidence.get("names", []))
+    if not missing or not set(missing) <= known:
+        return None
+    try:
+        tree = ast.parse(report.cell_source)
+    except SyntaxError:
+        return None
+    lines = report.cell_source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and ast.unparse(node.func).split(".")[-1] == func
+             and not any(k.arg in missing for k in node.keywords)]
+    if len(calls) != 1:
+        return None  # none, or several calls of f: which one failed is not certain
+    call = calls[0]
+    end = offsets[call.end_lineno - 1] + len(lines[call.end_lineno - 1].encode()[:call.end_col_offset].decode()) - 1
+    added = ", ".join(f"{name}={name}" for name in missing)
+    sep = ", " if (call.args or call.keywords) else ""
+    new_source = report.cell_source[:end] + sep + added + report.cell_source[end:]
+    return Fix(action="patch", fixer="key_kwarg", cell_index=report.cell_index, new_source=new_source,
+               explanation=(f"TypeError: {func}() needs {', '.join(f'`{n}`' for n in missing)}; the notebook has "
+                            f"{'a value' if len(missing) == 1 else 'values'} of that name, now passed as `{added}`."))
