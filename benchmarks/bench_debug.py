@@ -35,7 +35,8 @@ from mlr.execution.runner import NotebookRunner
 from mlr.execution.workbench import NotebookWorkbench
 from mlr.store import Store
 
-SETS = {"targeted": ROOT / "tests" / "fixtures" / "broken", "heldout": ROOT / "benchmarks" / "debug_heldout"}
+SETS = {"targeted": ROOT / "tests" / "fixtures" / "broken", "heldout": ROOT / "benchmarks" / "debug_heldout",
+        "heldout2": ROOT / "benchmarks" / "debug_heldout2"}
 TIMEOUT_S = 20  # the hang notebooks never end; the others finish in a few seconds
 
 

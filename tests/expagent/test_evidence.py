@@ -127,3 +127,17 @@ def test_a_division_by_an_empty_split_is_traced_to_its_parameter(tmp_path):
     _, ev = look(tmp_path, nb, "ZeroDivisionError", "division by zero", 2, params={"frac": 0.1})
     assert "len=0" in ev["values"]["held"] and ev["causes"]["held"] == {"frac": 0.1}
     assert any("`frac` = 0.1" in f for f in ev["facts"])
+    # The nearest value with which the notebook's own statements and the failing line run, found in the kernel:
+    # 0.05 and 0.15 are equally near; 0.05 leaves `held` empty (int(0.4) == 0), 0.15 gives one row.
+    assert ev["parameter_fix"]["frac"]["from"] == 0.1 and ev["parameter_fix"]["frac"]["to"] == 0.15
+
+
+def test_the_parameter_search_skips_values_that_still_fail(tmp_path):
+    # A filter threshold: 0.85, 0.8, ... keep nothing above them until 0.55 (0.6 is kept).
+    nb = notebook(tmp_path, "scores = [0.2, 0.4, 0.6]\nkept = [s for s in scores if s > threshold]",
+                  "accuracy = sum(kept) / len(kept)", params="threshold = 0.9")
+    report, ev = look(tmp_path, nb, "ZeroDivisionError", "division by zero", 2, params={"threshold": 0.9})
+    assert ev["parameter_fix"]["threshold"]["to"] == 0.55
+    report = report.model_copy(update={"evidence": ev, "parameters": {"threshold": 0.9}})
+    fix = run_fixers(report, FixContext(notebook=nb, notebook_code=""))
+    assert fix.action == "parameters" and fix.parameters == {"threshold": 0.55}
