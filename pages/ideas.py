@@ -6,6 +6,7 @@ shows it, editable, before the next step.
 
 import streamlit as st
 
+from mlr import words
 from mlr.agents.idea_agent import effective_mode
 
 from ui import ideas_jobs, ideas_view, resources
@@ -13,7 +14,8 @@ from ui.common import require
 
 st.title("Ideas")
 store = resources.store()
-papers = require(store.list_papers(), "The library is empty: add papers on the Library page first.")
+papers = require([p for p in store.list_papers(include_removed=True) if not p.removed or store.paper_dependents(p.id)],
+                 "The library is empty: add papers on the Library page first.")
 
 llm = resources.llm()
 if llm.demo_grade:
@@ -25,7 +27,7 @@ st.caption(f"Mode: **{mode}**" + (" — the model only chooses among sentences o
                                   " — the model writes every field; an answer that echoes the prompt is refused."))
 
 by_id = {p.id: p for p in papers}
-paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {by_id[i].name}",
+paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {by_id[i].name}" + (" (removed from the library)" if by_id[i].removed else ""),
                         index=list(by_id).index(st.session_state["ideas_paper"])
                         if st.session_state.get("ideas_paper") in by_id else 0)
 st.session_state["ideas_paper"] = paper_id
@@ -76,12 +78,13 @@ n = left.number_input("How many", 1, 10, settings.n_hypotheses, key="ideas_n")
 with right:
     st.write("")
     if st.button("Generate hypotheses" if not hypotheses else "Generate more hypotheses", disabled=busy):
-        ideas_jobs.start(key, f"Generating {int(n)} hypotheses",
+        ideas_jobs.start(key, f"Generating {words.plural(int(n), 'hypothesis', 'hypotheses')}",
                          lambda rec, job: rec.hypotheses(problem.id, int(n), on_token=job.on_token,
                                                          progress=job.note))
 if hypotheses:
     todo = [h for h in hypotheses if h.review is None or store.plan_for_hypothesis(h.id) is None]
-    if todo and st.button(f"Plan and review the {len(todo)} hypotheses without them", disabled=busy):
+    if todo and st.button(f"Plan and review the {words.plural(len(todo), 'hypothesis', 'hypotheses')} without them",
+                          disabled=busy):
         def plan_and_review(rec, job):
             for h in todo:
                 job.note(f"Planning hypothesis #{h.id}")

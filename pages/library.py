@@ -78,10 +78,12 @@ else:
     with st.expander("Delete a paper"):
         choice = st.selectbox("Paper", papers, format_func=lambda p: f"{p.id} · {p.title or p.file_name}",
                               key="delete_choice")
-        dependents = resources.store().paper_dependents(choice.id)
-        if dependents:
-            st.warning(f"{dependents} research problem(s) built on this paper will be deleted with it.")
-        if st.button("Delete paper", type="secondary"):
+        research = resources.store().paper_research(choice.id)
+        st.warning(f"Its {choice.chunks} passages leave the library and search. " + (
+            f"Research built on it stays, its citations marked as pointing to a removed paper: {research.describe()}."
+            if research.any else "No research is built on it."))
+        confirmed = st.checkbox(f"Yes, remove paper {choice.id}", key=f"delete_confirm-{choice.id}")
+        if st.button("Delete paper", type="secondary", disabled=not confirmed):
             try:
                 removed = library.remove(choice.id)
                 st.toast(f"Deleted {removed.file_name}")

@@ -28,8 +28,10 @@ def register(sub) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=search)
 
-    r = lib.add_parser("remove", help="delete a paper, its passages and vectors")
+    r = lib.add_parser("remove", help="remove a paper, its passages and vectors (research on it is kept)")
     r.add_argument("paper_id", type=int, metavar="ID")
+    r.add_argument("--force", action="store_true",
+                   help="remove it; without this, only say what the removal would affect (exit 1)")
     r.set_defaults(func=remove)
 
     c = lib.add_parser("chunk", help="show one passage by chunk id")
@@ -105,12 +107,20 @@ def search(args, ws) -> int:
 def remove(args, ws) -> int:
     from mlr.library import LibraryError
 
-    library = ws.library
+    paper = ws.store.get_paper(args.paper_id)  # the record only: no embedding model to load for a refusal
+    if paper is None:
+        return fail(f"There is no paper with id {args.paper_id} in the library.")
+    research = ws.store.paper_research(paper.id)
+    affected = (f"its {paper.chunks} passages leave the library and search; research built on it stays, its"
+                f" citations pointing to a removed paper: {research.describe()}" if research.any else
+                f"its {paper.chunks} passages leave the library and search; no research is built on it")
+    if not args.force:
+        return fail(f"Not removed: paper {paper.id} ({paper.name}): {affected}. Add --force to remove it.")
     try:
-        paper = library.remove(args.paper_id)
+        removed = ws.library.remove(paper.id)
     except LibraryError as exc:
         return fail(str(exc))
-    sys.stdout.write(f"removed paper {paper.id}: {paper.file_name}\n")
+    sys.stdout.write(f"removed paper {removed.id}: {removed.file_name} ({affected})\n")
     return 0
 
 

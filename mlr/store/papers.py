@@ -1,9 +1,14 @@
-"""Papers and their chunks in the research record."""
+"""Papers and their chunks in the research record.
+
+A paper that research cites is never deleted: removing it archives it (``removed_at``; its chunks go, so
+search and the index no longer hold it) and its problems, hypotheses, plans and runs stay, their citations
+pointing to a removed paper. Adding the same file again brings the archived paper back under its id.
+"""
 
 from __future__ import annotations
 
 from mlr.store.db import dumps, now_iso, record
-from mlr.store.records import Chunk, Paper
+from mlr.store.records import Chunk, Paper, PaperResearch
 
 _CHUNKS = "SELECT c.*, p.title, p.file_name FROM chunks c JOIN papers p ON p.id = c.paper_id"
 
@@ -22,14 +27,17 @@ def _rows(chunks: list) -> list[tuple]:
 
 
 class PaperRecords:
-    def list_papers(self) -> list[Paper]:
-        return [_paper(r) for r in self.query("SELECT * FROM papers ORDER BY id")]
+    def list_papers(self, *, include_removed: bool = False) -> list[Paper]:
+        """The papers in the library; with ``include_removed`` also removed papers that research still cites."""
+        where = "" if include_removed else " WHERE removed_at IS NULL"
+        return [_paper(r) for r in self.query(f"SELECT * FROM papers{where} ORDER BY id")]
 
-    def get_paper(self, paper_id: int) -> Paper | None:
-        return _paper(self.one("SELECT * FROM papers WHERE id = ?", (paper_id,)))
+    def get_paper(self, paper_id: int, *, include_removed: bool = False) -> Paper | None:
+        where = "" if include_removed else " AND removed_at IS NULL"
+        return _paper(self.one(f"SELECT * FROM papers WHERE id = ?{where}", (paper_id,)))
 
     def paper_by_hash(self, content_hash: str) -> Paper | None:
-        return _paper(self.one("SELECT * FROM papers WHERE content_hash = ?", (content_hash,)))
+        return _paper(self.one("SELECT * FROM papers WHERE content_hash = ? AND removed_at IS NULL", (content_hash,)))
 
     def add_paper(self, conn, *, content_hash: str, file_name: str, path: str, title: str | None,
                   authors: list[str], year: int | None, pages: int, chunks: list,
@@ -37,7 +45,20 @@ class PaperRecords:
         """Insert a paper and its chunks inside the caller's write transaction ``conn``.
 
         Each chunk (a ``Chunk`` or a dict) has ``id, ordinal, vector_id, section, page, n_tokens, text``.
+        The same bytes as a removed (archived) paper bring that paper back under its id, with its research.
         """
+        archived = conn.execute("SELECT id FROM papers WHERE content_hash = ? AND removed_at IS NOT NULL",
+                                (content_hash,)).fetchone()
+        if archived:
+            paper_id = int(archived[0])
+            conn.execute(
+                "UPDATE papers SET file_name = ?, path = ?, title = ?, authors = ?, year = ?, pages = ?, chunks = ?,"
+                " sections = ?, meta = ?, added_at = ?, removed_at = NULL WHERE id = ?",
+                (file_name, path, title, dumps(authors), year, pages, len(chunks), dumps(sections), dumps(meta or {}),
+                 now_iso(), paper_id))
+            conn.execute("DELETE FROM chunks WHERE paper_id = ?", (paper_id,))
+            _insert_chunks(conn, paper_id, chunks)
+            return paper_id
         cur = conn.execute(
             "INSERT INTO papers (content_hash, file_name, path, title, authors, year, pages, chunks,"
             " sections, meta, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -49,9 +70,18 @@ class PaperRecords:
         return paper_id
 
     def delete_paper(self, conn, paper_id: int) -> list[int]:
-        """Delete a paper inside ``conn``; returns the vector ids its chunks held."""
+        """Remove a paper inside ``conn``; returns the vector ids its chunks held.
+
+        A paper no research cites is deleted; one that research cites is archived (its chunks deleted,
+        ``removed_at`` set), so its problems, hypotheses, plans and runs survive.
+        """
         vector_ids = [r[0] for r in conn.execute("SELECT vector_id FROM chunks WHERE paper_id = ?", (paper_id,))]
-        conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+        if conn.execute("SELECT 1 FROM problems WHERE paper_id = ? LIMIT 1", (paper_id,)).fetchone():
+            conn.execute("DELETE FROM chunks WHERE paper_id = ?", (paper_id,))
+            conn.execute("UPDATE papers SET removed_at = COALESCE(removed_at, ?), chunks = 0 WHERE id = ?",
+                         (now_iso(), paper_id))
+        else:
+            conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
         return vector_ids
 
     def get_chunk(self, chunk_id: str) -> Chunk | None:
@@ -93,9 +123,24 @@ class PaperRecords:
             return int(conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
     def paper_dependents(self, paper_id: int) -> int:
-        """Research problems built on a paper: deleting the paper deletes them too (ON DELETE CASCADE)."""
-        row = self.one("SELECT COUNT(*) AS n FROM problems WHERE paper_id = ?", (paper_id,))
-        return int(row["n"]) if row else 0
+        """Research problems built on a paper (they survive its removal: the paper is archived)."""
+        return self.paper_research(paper_id).problems
+
+    def paper_research(self, paper_id: int) -> PaperResearch:
+        """What the record builds on a paper: problems, hypotheses, plans (accepted ones) and their runs."""
+        row = self.one(
+            "SELECT (SELECT COUNT(*) FROM problems WHERE paper_id = :p) AS problems,"
+            " (SELECT COUNT(*) FROM hypotheses h JOIN problems pr ON pr.id = h.problem_id"
+            "  WHERE pr.paper_id = :p) AS hypotheses,"
+            " (SELECT COUNT(*) FROM plans pl JOIN hypotheses h ON h.id = pl.hypothesis_id"
+            "  JOIN problems pr ON pr.id = h.problem_id WHERE pr.paper_id = :p) AS plans,"
+            " (SELECT COUNT(*) FROM plans pl JOIN hypotheses h ON h.id = pl.hypothesis_id"
+            "  JOIN problems pr ON pr.id = h.problem_id WHERE pr.paper_id = :p AND pl.status = 'accepted')"
+            "  AS accepted_plans,"
+            " (SELECT COUNT(*) FROM runs r JOIN plans pl ON pl.id = r.plan_id JOIN hypotheses h"
+            "  ON h.id = pl.hypothesis_id JOIN problems pr ON pr.id = h.problem_id WHERE pr.paper_id = :p) AS runs",
+            {"p": int(paper_id)})
+        return PaperResearch(paper_id=int(paper_id), **(row or {}))
 
 
 def _insert_chunks(conn, paper_id: int, chunks: list) -> None:

@@ -15,7 +15,7 @@ from mlr.store.payloads import (AttemptData, CitationData, GapData, GpuData, Hyp
                                 ProblemData, ProposalData, RelatedItem, ReportData, ReviewData, RunErrorData,
                                 RunProgress, RunStatus, ScoreData)
 
-__all__ = ["Paper", "Chunk", "Problem", "Hypothesis", "HypothesisListing", "HypothesisVersion", "Plan",
+__all__ = ["Paper", "PaperResearch", "Chunk", "Problem", "Hypothesis", "HypothesisListing", "HypothesisVersion", "Plan",
            "PlanListing", "PlanVersion", "Run", "Attempt", "Feedback", "AttemptData", "CitationData", "GapData",
            "GpuData", "HypothesisData", "Lenient", "NearPassageData", "NoveltyData", "PlanData", "PlanParameter",
            "PlanStatus", "ProblemData", "ProposalData", "RelatedItem", "ReportData", "ReviewData", "RunErrorData",
@@ -35,11 +35,41 @@ class Paper(Lenient):
     sections: list[str] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)
     added_at: str = ""
+    removed_at: str | None = None  # set when the paper was removed from the library but research cites it
 
     @property
     def name(self) -> str:
         """The title, or the file name of a paper without one."""
         return self.title or self.file_name
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class PaperResearch(Lenient):
+    """What in the record is built on one paper (what removing it touches)."""
+
+    paper_id: int
+    problems: int = 0
+    hypotheses: int = 0
+    plans: int = 0
+    accepted_plans: int = 0
+    runs: int = 0
+
+    @property
+    def any(self) -> bool:
+        return self.problems > 0
+
+    def describe(self) -> str:
+        """In words: "2 research problems, 5 hypotheses, 1 plan (1 accepted), 3 runs", or "no research"."""
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+        if not self.any:
+            return "no research"
+        plans = n(self.plans, "plan", "plans") + (f" ({self.accepted_plans} accepted)" if self.accepted_plans else "")
+        return ", ".join([n(self.problems, "research problem", "research problems"),
+                          n(self.hypotheses, "hypothesis", "hypotheses"), plans, n(self.runs, "run", "runs")])
 
 
 class Chunk(Lenient):

@@ -201,4 +201,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        6,
+        "a paper with research on it is archived on removal, never deleted with its research",
+        """
+        ALTER TABLE papers ADD COLUMN removed_at TEXT;
+        CREATE TRIGGER papers_keep_research BEFORE DELETE ON papers
+        WHEN EXISTS (SELECT 1 FROM problems WHERE paper_id = OLD.id)
+        BEGIN
+            SELECT RAISE(ABORT, 'research cites this paper: archive it (removed_at), do not delete it');
+        END;
+        """,
+    ),
 ]

@@ -72,7 +72,7 @@ def test_every_cli_command_runs_through_one_workspace_on_an_empty_data_dir(setti
     assert code == 0 and loop["runs_used"] == 2 and loop["baseline"]["n"] == 1
     assert len(ws.store.list_loops()) == 1
 
-    code, out = _cli(ws, capsys, "library", "remove", "3")
+    code, out = _cli(ws, capsys, "library", "remove", "3", "--force")
     assert code == 0 and len(ws.store.list_papers()) == 2
     code, out = _cli(ws, capsys, "library", "rebuild")
     assert code == 0 and len(out.strip().splitlines()) == 2  # one line per paper re-embedded

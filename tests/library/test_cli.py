@@ -38,8 +38,13 @@ def test_cli_add_list_search_chunk_remove(settings, paper, tmp_path, capsys):
     assert code == 0 and one["text"] == hits[0]["text"] and set(one) == set(hits[0])
 
     assert main(["library", "chunk", "nope"]) == 1
-    assert main(["library", "remove", "1"]) == 0
-    assert main(["library", "remove", "1"]) == 1
+    capsys.readouterr()
+    assert main(["library", "remove", "1"]) == 1  # refused without --force, saying what it would affect
+    refusal = capsys.readouterr().err
+    assert "Not removed" in refusal and "--force" in refusal and "no research is built on it" in refusal
+    assert len(_run(capsys, "list", "--json")[1]) == 1
+    assert main(["library", "remove", "1", "--force"]) == 0
+    assert main(["library", "remove", "1", "--force"]) == 1
     assert "no paper with id 1" in capsys.readouterr().err
     code, listed = _run(capsys, "list", "--json")
     assert listed == []

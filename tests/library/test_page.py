@@ -60,6 +60,10 @@ def test_library_page_upload_search_delete(fresh_resources, paper):
     assert "Efficient Retrieval for Long Documents" in results and "method · page" in results
     assert ":orange-background[Quokka]" in results and ":orange-background[attention]" in results
 
+    delete = next(b for b in at.button if b.label == "Delete paper")
+    assert delete.disabled  # nothing is removed before the researcher confirms
+    assert any("No research is built on it" in w.value for w in at.warning)
+    next(c for c in at.checkbox if c.label.startswith("Yes, remove paper")).check().run()
     next(b for b in at.button if b.label == "Delete paper").click()
     at.run()
     assert not at.exception
