@@ -42,6 +42,9 @@ class Job:
         self.result: Any = None
         self.error: str | None = None
         self.lines: list[str] = []
+        self.attempt: tuple[int, int] = (1, 1)  # the model's answer being tried: (number, of)
+        self.exception: BaseException | None = None  # what ended a failed job (its message is ``error``)
+        self.work: Callable[[Job], Any] | None = None  # what the job runs: ``Jobs.again`` runs it once more
         self.created = time.time()
         self.started: float | None = None
         self.finished: float | None = None
@@ -63,6 +66,12 @@ class Job:
         """A progress line; a new answer starts, so the streamed text restarts too."""
         with self._lock:
             self.lines.append(line)
+            self._text, self._size = [], 0
+
+    def on_attempt(self, number: int, of: int) -> None:
+        """The model starts answer ``number`` of ``of`` (a retry after an invalid one): its text restarts."""
+        with self._lock:
+            self.attempt = (number, of)
             self._text, self._size = [], 0
 
     def progress(self, stage: str, fraction: float | None = None) -> None:
@@ -115,6 +124,7 @@ class Jobs:
             if current is not None and not current.done:
                 return current
             job = Job(key, label, lane)
+            job.work = work
             self._jobs.pop(key, None)
             self._jobs[key] = job
             self._trim()
@@ -128,6 +138,13 @@ class Jobs:
                 return job
         threading.Thread(target=self._run, args=(job, work), name=f"job-{key}", daemon=True).start()
         return job
+
+    def again(self, key: str) -> Job | None:
+        """Run the finished job under ``key`` once more (same label, same work); None when there is none."""
+        job = self.get(key)
+        if job is None or job.work is None:
+            return None
+        return self.start(key, job.label, job.work, lane=job.lane)
 
     def get(self, key: str) -> Job | None:
         with self._lock:
@@ -174,17 +191,21 @@ class Jobs:
             self._run(job, work)
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
+        from mlr.llm.base import ATTEMPT_LISTENER
+
         job.started, job.state = time.time(), RUNNING
         job.progress("starting")
+        listening = ATTEMPT_LISTENER.set(job.on_attempt)  # "attempt 2 of 3" while the model answers again
         try:
             job.result = work(job)
             job.state = DONE
         except self.expected as exc:  # failures the researcher can act on: their message is enough
             log.info("job %s failed: %s", job.key, exc)
-            job.error, job.state = str(exc), FAILED
+            job.error, job.state, job.exception = str(exc), FAILED, exc
         except Exception as exc:  # boundary of the thread: never lose the failure
             log.exception("job %s crashed", job.key)
             job.error = f"Unexpected error ({exc.__class__.__name__}): {exc}. The log has the details."
-            job.state = FAILED
+            job.state, job.exception = FAILED, exc
         finally:
+            ATTEMPT_LISTENER.reset(listening)
             job.finished = time.time()

@@ -75,3 +75,41 @@ def rows(mapping: dict[str, Any] | None, name: str = "name", value: str = "value
 def inline(mapping: dict[str, Any] | None) -> str:
     """A mapping on one line: "pool = 1, classifier = svm_rbf"."""
     return ", ".join(f"{key} = {_cell(val)}" for key, val in (mapping or {}).items())
+
+
+# -- background work -------------------------------------------------------------------------------------------
+STAGES = {"queued": "waiting", "starting": "starting", "parse": "reading", "chunk": "splitting into passages",
+          "embed": "embedding", "index": "indexing", "done": "done"}
+"""Stage keys the library's jobs report (``mlr.library``), as words."""
+
+
+def stage(key: str | None) -> str:
+    """A job's stage as words: "parse" → "reading"; "paper 2: embed" → "paper 2: embedding"; unknown keys as is."""
+    if not key:
+        return ""
+    head, sep, tail = key.rpartition(": ")
+    if sep:
+        return f"{head}: {STAGES.get(tail, tail)}"
+    return STAGES.get(key, key)
+
+
+def attempt(number: int, of: int) -> str:
+    """ "attempt 2 of 3" (a model's answer being tried again); "" for the first try."""
+    return f"attempt {number} of {of}" if number > 1 else ""
+
+
+# What each structured answer the agents ask for is, for a sentence ("a usable hypothesis").
+SCHEMA_THINGS = {"ResearchProblem": "research problem", "ProblemDraft": "research problem", "Hypothesis": "hypothesis",
+                 "PlanOutline": "plan", "PlanSetup": "plan", "ExperimentPlan": "plan", "Review": "review"}
+
+
+def thing(schema_name: str | None, default: str = "answer") -> str:
+    """The word for a schema's answer: "Hypothesis…" → "hypothesis"; unknown names give ``default``."""
+    name = schema_name or ""
+    return next((word for key, word in SCHEMA_THINGS.items() if name.startswith(key)), default)
+
+
+def model_failure(what: str, tries: int | None = None) -> str:
+    """ "The model could not produce a usable hypothesis (3 tries). Try again, or use a larger model (Ollama)." """
+    counted = f" ({plural(tries, 'try', 'tries')})" if tries else ""
+    return f"The model could not produce a usable {what}{counted}. Try again, or use a larger model (Ollama)."

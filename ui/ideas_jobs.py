@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlr import words
 from mlr.jobs import Job
+from mlr.llm.errors import StructuredOutputError
 from ui import jobs, resources
 
 busy = jobs.busy
@@ -33,6 +35,18 @@ def failed_slots(key: str, problem_id: int) -> list[dict]:
     return [{**f, "n": result.n} for f in result.failed]
 
 
+def model_failure(key: str, job: Job) -> None:
+    """"The model could not produce a usable review (3 tries) …" with Try again beside it; the validation
+    detail behind a toggle."""
+    failure = job.exception
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.error(words.model_failure(words.thing(failure.schema), failure.attempts))
+    if right.button("Try again", key=f"again-{key}", type="primary"):
+        jobs.again(key)
+    with st.expander("Details: why the model's answers were refused"):
+        st.code(job.error, language=None, wrap_lines=True)
+
+
 def panel(key: str) -> None:
     """The running step's live progress, or the outcome of the last one."""
     job = jobs.get(key)
@@ -42,7 +56,9 @@ def panel(key: str) -> None:
         jobs.poll(key)
         return
     failed = getattr(job.result, "failed", None)
-    if job.error:
+    if isinstance(job.exception, StructuredOutputError):  # the model's answers stayed unusable: say so, offer again
+        model_failure(key, job)
+    elif job.error:
         st.error(f"{job.label} failed: {job.error}")
     elif failed:
         st.warning(f"{job.label}: {len(job.result)} stored, {len(failed)} failed ({job.seconds:.1f} s). "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlr import words
 from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import save_problem
 from mlr.agents.idea_schemas import CRITERIA
@@ -24,9 +25,15 @@ def modes_note(data) -> None:
 def failed_card(failure: dict) -> bool:
     """A hypothesis slot that could not be made, beside the finished ones; returns whether Retry was pressed."""
     with st.container(border=True):
-        st.error(f"{failure['step'].capitalize()} failed: {failure['reason']}")
-        st.caption("Nothing was stored for it: an invalid or echoed answer is never kept as content.")
-        return st.button(f"Retry {failure['step']}", key=f"retry-{failure['index']}")
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        tries = failure.get("tries")  # none: not the model's answers but something else (its reason says what)
+        left.error(f"{failure['step'].capitalize()}: " + (words.model_failure("hypothesis", tries) if tries
+                                                            else failure["reason"]))
+        again = right.button("Try again", key=f"retry-{failure['index']}", type="primary")
+        with st.expander("Details: why the model's answers were refused"):
+            st.caption("Nothing was stored for it: an invalid or echoed answer is never kept as content.")
+            st.code(failure["reason"], language=None, wrap_lines=True)
+        return again
 
 
 def demo_note(generated_by: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlr import words
 from mlr.jobs import Job
 from ui import resources
 
@@ -36,13 +37,16 @@ def poll(key: str, *, lines: int = 6, stream: bool = True) -> None:
     if job is None or job.done:
         st.rerun()
         return
-    with st.status(f"{job.label} · {job.seconds:.0f} s", state="running", expanded=True):
+    trying = words.attempt(*job.attempt)  # "attempt 2 of 3" while the model answers again
+    with st.status(f"{job.label} · {trying + ' · ' if trying else ''}{job.seconds:.0f} s", state="running",
+                   expanded=True):
         if job.stage not in ("starting", "queued") and job.fraction:
-            st.progress(job.fraction, text=job.stage)
+            st.progress(job.fraction, text=words.stage(job.stage))
         for line in job.lines[-lines:]:
             st.write(line)
         if stream and job.text:
-            st.caption("The model is writing:")
+            st.caption(f"The model is writing ({trying}, the last answer was not usable):" if trying else
+                       "The model is writing:")
             st.code(job.text[-2500:], language="json", wrap_lines=True)
 
 
@@ -55,6 +59,12 @@ def result(key: str):
         poll(key, stream=False)
         return True, None, None
     return False, job.result, job.error
+
+
+def again(key: str) -> None:
+    """Run the finished job under ``key`` once more and show it."""
+    resources.jobs().again(key)
+    st.rerun()
 
 
 def clear(key: str) -> None:

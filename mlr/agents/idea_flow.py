@@ -88,7 +88,8 @@ class IdeaRecorder:
             except LLMUnavailable:
                 raise  # the model is gone: every other slot would fail the same way (stored ones are kept)
             except (IdeaError, LLMError) as exc:
-                batch.failed.append({"step": f"hypothesis {index + 1}", "index": index, "reason": str(exc)[:400]})
+                batch.failed.append({"step": f"hypothesis {index + 1}", "index": index, "reason": str(exc)[:400],
+                                     "tries": getattr(exc, "attempts", 0)})
                 log.info("hypothesis %d of problem %d failed: %s", index + 1, problem_id, exc)
                 if progress:
                     progress(f"hypothesis {index + 1} failed: {str(exc)[:200]}")

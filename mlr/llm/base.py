@@ -14,6 +14,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +23,10 @@ from mlr.llm.errors import StructuredOutputError
 from mlr.protocols import Message, T
 
 log = logging.getLogger(__name__)
+
+# Who hears that a structured answer is being tried ("attempt 2 of 3"): ``listener(number, of)``, set per thread
+# (a context variable) by whoever shows the work, e.g. the job board (mlr/jobs.py); nobody by default.
+ATTEMPT_LISTENER: ContextVar[Callable[[int, int], None] | None] = ContextVar("attempt_listener", default=None)
 
 @dataclass
 class Usage:
@@ -75,7 +80,10 @@ class BaseLLM(ABC):
         attempts = (self.retries if retries is None else retries) + 1
         answer, error_text = "", ""
         self.usage.structured += 1
+        listener = ATTEMPT_LISTENER.get()
         for attempt in range(attempts):
+            if listener is not None:
+                listener(attempt + 1, attempts)
             pieces = []
             # A retry at the same temperature mostly repeats the same bad answer (seen with small local
             # models at a fixed seed): each retry samples a little more freely.
@@ -103,7 +111,7 @@ class BaseLLM(ABC):
             ]
         raise StructuredOutputError(
             f"The model ({self.backend}:{self.model}) gave no valid {schema.__name__} after {attempts} tries: "
-            f"{error_text}", last_answer=answer, errors=error_text)
+            f"{error_text}", last_answer=answer, errors=error_text, attempts=attempts, schema=schema.__name__)
 
     def _timed(self, messages, json_schema, stream, max_tokens, temperature=None) -> Iterator[str]:
         start = time.perf_counter()

@@ -16,7 +16,10 @@ class ModelNotFound(LLMError):
 class StructuredOutputError(LLMError):
     """The model's answer stayed invalid after every retry."""
 
-    def __init__(self, message: str, *, last_answer: str = "", errors: str = ""):
+    def __init__(self, message: str, *, last_answer: str = "", errors: str = "", attempts: int = 0,
+                 schema: str = ""):
         super().__init__(message)
         self.last_answer = last_answer
         self.errors = errors
+        self.attempts = attempts  # how many answers were tried
+        self.schema = schema  # the name of the schema the answers had to fit

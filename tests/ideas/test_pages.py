@@ -101,7 +101,7 @@ def test_ideas_page_step_by_step(app, real_library, store, scripted):
     # A failing step shows its message, and what was finished stays.
     scripted.enqueue("not json", "still not json", "nope")
     click(at, "Review again")
-    wait_for(lambda: any("failed" in e.value for e in at.run().error))
+    wait_for(lambda: any("could not produce a usable review" in e.value for e in at.run().error))
     assert all(h.review for h in store.hypotheses_for_problem(problem.id))
 
     # "Edit on the Plan page" carries the hypothesis over.
@@ -125,16 +125,16 @@ def test_ideas_page_keeps_finished_hypotheses_beside_a_failed_one_and_retries_it
     assert [h.data.method for h in store.hypotheses_for_problem(problem_id)] == ["Method A: sliding windows."]
     assert any("H1 · Method A: sliding windows." in m.value for m in at.markdown)
     assert any("1 stored, 1 failed" in w.value for w in at.warning)
-    assert any("Hypothesis 2 failed" in e.value and "gave no valid" in e.value for e in at.error)
+    assert any(e.value.startswith("Hypothesis 2: The model could not produce a usable hypothesis") for e in at.error)
     assert any("Produced: method free" in c.value for c in at.caption)
 
     scripted.enqueue(hypothesis_answer(store, "Method B: global tokens."))
-    click(at, "Retry hypothesis 2")
+    click(at, "Try again")
     wait_for(lambda: len(store.hypotheses_for_problem(problem_id)) == 2)
     wait_for(lambda: not any(b.disabled for b in at.run().button if b.label == "Generate more hypotheses"))
     assert not at.exception, at.exception
     assert any("H2 · Method B: global tokens." in m.value for m in at.markdown)
-    assert not [b for b in at.button if b.label.startswith("Retry")]
+    assert not [b for b in at.button if b.label == "Try again"]
     assert "Method A: sliding windows." in scripted.prompts[-1][-1]["content"]  # the retry knew the first
 
 
