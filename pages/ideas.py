@@ -7,7 +7,6 @@ shows it, editable, before the next step.
 import streamlit as st
 
 from mlr import words
-from mlr import words
 from mlr.agents.idea_agent import effective_mode
 
 from ui import ideas_jobs, ideas_view, resources
