@@ -87,6 +87,36 @@ def variant_on_screen_is_what_ran(page, store: Store) -> None:
             assert field.input_value() == (value if kind == "str" else json.dumps(value)), name
 
 
+# Per sample prototype: a variant that changes what matters (form label -> value typed).
+CHANGES = {
+    "diabetes-progression": {"features (str)": "all", "model (str)": "ridge"},
+    "digit-thumbnails": {"pool (int)": "1", "classifier (str)": "svm_rbf"},
+    "imbalanced-screening": {"threshold (float)": "0.1", "C (float)": "0.5"},
+}
+
+
+def variant_differs_and_verdict_agrees(page, store: Store, change: dict[str, str]) -> None:
+    """The stored variant run got the typed values (so it differs from the baseline), and the verdict on
+    screen is the one its stored metrics give (not either verdict)."""
+    from mlr.execution.metrics import choose_metric, compare
+
+    runs = store.list_runs()
+    variant = next(r for r in runs if r.kind == "variant" and r.status == "succeeded")
+    baseline = next(r for r in runs if r.kind == "baseline" and r.status == "succeeded")
+    for label, typed in change.items():
+        name = label.split(" (")[0]
+        assert str(variant.parameters.get(name)) == typed or float(variant.parameters[name]) == float(typed), (
+            name, variant.parameters)
+    assert variant.parameters != baseline.parameters
+    meta = json.loads(open(variant.notebook, encoding="utf-8").read())["metadata"]["mlr"]
+    plan = store.get_plan(variant.plan_id) if variant.plan_id else None
+    metric = choose_metric(plan.data if plan else None, meta["primary_metric"], meta["higher_is_better"],
+                           set(baseline.metrics or {}))
+    comp = compare(baseline.metrics, variant.metrics, metric.name, metric.higher_is_better, 0.10)
+    expected = "clears" if comp.cleared else "does not clear"
+    page.get_by_text(re.compile(rf"\b{expected} the 10% bar")).first.wait_for(timeout=30_000)
+
+
 def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
     server = AppServer(tmp_path / "data", artifacts / "server.log",
                        env={"MLR_LLM_BACKEND": "embedded", "MLR_N_HYPOTHESES": "1"}).start()
@@ -142,18 +172,24 @@ def test_whole_flow_in_a_real_browser(browser, artifacts, tmp_path):
         flow.go("Experiment")
         flow.click("Run baseline (defaults)")
         flow.settle()
-        improve = {"features (str)": "all", "classifier (str)": "svm_rbf"}
+        form = page.locator("[data-testid='stForm']").filter(has=page.get_by_role("button", name="Run variant"))
+        form.first.wait_for(timeout=60_000)
+        labels = " ".join(form.first.locator("label").all_inner_texts())
+        # The plan picks one of the samples' prototypes; each has its own change, and one of them must apply.
+        improve = next((change for change in CHANGES.values() if all(label in labels for label in change)), None)
+        assert improve, f"the variant form shows none of the sample prototypes' parameters: {labels}"
         for label, value in improve.items():
-            field = page.get_by_label(label, exact=True)
-            if field.count():
-                field.first.fill(value)
+            form.get_by_label(label, exact=True).first.fill(value)
+            form.get_by_label(label, exact=True).first.press("Tab")
         flow.click("Run variant")
         flow.see(re.compile(r"(clears|does not clear) the 10% bar"), timeout=600)
         flow.settle()
         flow.no_traceback()
         flow.shot("comparison")
         page.get_by_text(re.compile(r"Baseline (accuracy|rmse|balanced_accuracy)")).first.wait_for()
-        variant_on_screen_is_what_ran(page, Store(Settings(data_dir=tmp_path / "data").db_path))
+        store = Store(Settings(data_dir=tmp_path / "data").db_path)
+        variant_on_screen_is_what_ran(page, store)
+        variant_differs_and_verdict_agrees(page, store, improve)
 
         # A run that fails (a seed the notebook refuses) is announced above the results and shown.
         seed = page.get_by_label("seed (int)", exact=True).first

@@ -21,7 +21,14 @@ def app(data_dir, monkeypatch):
 def test_app_starts_with_status_sidebar(app, data_dir):
     assert not app.exception
     sidebar = " ".join(m.value for m in app.sidebar.markdown)
-    assert "embedded" in sidebar and "no GPU" in sidebar or "GPU" in sidebar
+    from mlr import system
+
+    assert "embedded" in sidebar  # no Ollama here: the embedded model answers
+    gpus = system.gpus()
+    if gpus:  # the machine's GPUs by name, and no claim that there is none
+        assert all(f"**GPU {g['index']}** · {g['name']}" in sidebar for g in gpus) and "no GPU" not in sidebar
+    else:
+        assert "**GPU** · no GPU (runs use the CPU)" in sidebar
     assert str(data_dir) in sidebar
     captions = " ".join(c.value for c in app.sidebar.caption)
     assert "ollama serve" in captions and "ollama pull" in captions

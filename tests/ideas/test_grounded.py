@@ -118,7 +118,7 @@ def test_the_grammar_only_allows_candidate_ids(samples, scripted):
 
 
 def test_the_real_embedded_backend_answers_only_candidate_ids():
-    pytest.importorskip("llama_cpp")
+    import llama_cpp  # noqa: F401  (a required dependency: missing it is a failure, never a skip)
     from mlr.llm.embedded import EmbeddedLLM
 
     llm = EmbeddedLLM(max_tokens=40, retries=0)

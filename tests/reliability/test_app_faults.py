@@ -97,22 +97,42 @@ def test_bad_pdfs_are_refused_with_clear_messages_and_nothing_is_added(browser, 
 
 
 def test_two_sessions_uploading_at_once_lose_nothing(browser, artifacts, tmp_path):
-    one = make_paper(tmp_path / "alpha.pdf", title="Sparse Attention for Genomics", topic="genomic sequence models")
-    two = make_paper(tmp_path / "beta.pdf", title="Calibrated Uncertainty for Tabular Data", topic="tabular calibration")
-    server = AppServer(tmp_path / "data", artifacts / "server.log").start()
+    """Two app processes on one data directory (two sessions whose writes really overlap: one server's job
+    board would queue them on its library lane), each ingesting a long paper at the same time."""
+    one = make_paper(tmp_path / "alpha.pdf", title="Sparse Attention for Genomics", topic="genomic sequence models",
+                     filler_repeats=160)
+    two = make_paper(tmp_path / "beta.pdf", title="Calibrated Uncertainty for Tabular Data", topic="tabular calibration",
+                     filler_repeats=160)
+    data = tmp_path / "data"
+    servers = [AppServer(data, artifacts / f"server-{i}.log") for i in (1, 2)]
     try:
-        a, b = Browser(browser, server).open(), Browser(browser, server).open()
+        for server in servers:
+            server.start()
+        a, b = Browser(browser, servers[0]).open(), Browser(browser, servers[1]).open()
         for ui, pdf in ((a, one), (b, two)):
             ui.page.locator("input[type='file']").first.set_input_files(str(pdf))
             ui.page.get_by_text(pdf.name).first.wait_for(timeout=60_000)
         a.page.get_by_role("button", name="Add to library").click()
         b.page.get_by_role("button", name="Add to library").click()
+        # Each server holds one upload (its own lane starts it at once): both in flight and neither committed
+        # means the two ingests overlap. Had the first finished before the second began, this times out.
+        incoming = data / "workspace" / "uploads" / ".incoming"
+        _wait_for(lambda: len(list(incoming.glob("*.part"))) == 2 and not _papers(data), 120,
+                  "the two uploads were never in flight together: no concurrent write happened")
+        _wait_for(lambda: len(_papers(data)) == 2, 600, "both papers in the record")
         for ui in (a, b):
-            ui.see("Papers (2)", timeout=600)
             ui.no_traceback()
-        assert sorted(_papers(tmp_path / "data")) == ["alpha.pdf", "beta.pdf"]
+        assert sorted(_papers(data)) == ["alpha.pdf", "beta.pdf"]
+        fresh = Browser(browser, servers[0]).open()  # the index holds every passage of both papers
+        fresh.see("Papers (2)", timeout=60)
+        fresh.no_traceback()
+        assert fresh.page.get_by_text("no vector in the index").count() == 0
+        fresh.page.get_by_label("Search passages").fill("tabular calibration")
+        fresh.page.keyboard.press("Enter")
+        fresh.see("Calibrated Uncertainty for Tabular Data · ", timeout=120)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 def _wait_for(predicate, timeout: float, what: str):

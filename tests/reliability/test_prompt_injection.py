@@ -86,7 +86,9 @@ def debugger(fake, tmp_path):
     llm = OllamaLLM(settings.chat_model, OllamaClient(fake.host, timeout_s=30), retries=1)
     runner = NotebookRunner(settings, store)
     yield Debugger(llm, NotebookWorkbench(runner), store, settings, timeout_s=120)
-    getattr(runner, "close", lambda: None)()
+    runner.stop(cancel_running=True)
+    left = store.list_runs(status=("queued", "running"))
+    assert not left, f"runs left behind after the test: {[(r.id, r.status) for r in left]}"
 
 
 def test_rejected_patch_is_recorded_and_never_run(fake, debugger, tmp_path):
