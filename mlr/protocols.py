@@ -51,8 +51,18 @@ class Passage(BaseModel):
     title: str
     section: str
     page: int
+    # Cosine similarity of the passage's embedding to the query (-1..1; MiniLM: above ~0.3 is
+    # usually on topic), whichever ranker found it, so a threshold keeps one meaning; 0.0 when the
+    # passage has no vector or was fetched by id. Results are ordered by ``rank_score``, not this.
     score: float = 0.0
     text: str
+    # Which ranker of the library search returned it: "dense" (embeddings), "keyword" (BM25) or
+    # "both"; "" when the passage was fetched by id. A keyword/both passage holds the query's exact
+    # words (a number, a model name): a similarity threshold should not hide it for a low cosine.
+    found_by: str = ""
+    # Reciprocal-rank-fusion score that ordered the results (higher first); comparable within one
+    # query only.
+    rank_score: float = 0.0
 
 
 @runtime_checkable

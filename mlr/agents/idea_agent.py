@@ -48,6 +48,11 @@ def effective_mode(setting: str, llm) -> str:
     return "grounded" if getattr(llm, "demo_grade", False) else "free"
 
 
+def _rank(p: Passage) -> tuple[float, float]:
+    """Order of related passages: the retriever's fused rank score, then cosine (retrievers without fusion)."""
+    return (p.rank_score, p.score)
+
+
 class IdeaError(RuntimeError):
     """A step cannot run; the message tells the researcher what to do."""
 
@@ -141,10 +146,12 @@ class IdeaAgent:
         queries = [problem.task + " " + " ".join(problem.keywords)] + [g.text for g in problem.gaps]
         best: dict[str, Passage] = {}
         for query in queries:
+            # The library's hybrid search (dense + keyword, fused); each query's order is its
+            # rank_score, so passages are merged by that (a cosine score would undo the fusion).
             for p in self.retriever.search(query, k=self.config.related_k, exclude_paper_ids=(paper_id,)):
-                if p.chunk_id not in best or p.score > best[p.chunk_id].score:
+                if p.chunk_id not in best or _rank(p) > _rank(best[p.chunk_id]):
                     best[p.chunk_id] = p
-        ranked = sorted(best.values(), key=lambda p: p.score, reverse=True)[: self.config.related_k]
+        ranked = sorted(best.values(), key=_rank, reverse=True)[: self.config.related_k]
         related = RelatedWork(ranked)
         if not ranked:
             related.messages.append(

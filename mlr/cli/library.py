@@ -25,6 +25,8 @@ def register(sub) -> None:
     s = lib.add_parser("search", help="passages nearest to a query")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    s.add_argument("--mode", choices=("hybrid", "dense", "keyword"), default="hybrid",
+                   help="rankers: both fused (default), embeddings only, or keywords (BM25) only")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=search)
 
@@ -45,7 +47,7 @@ def register(sub) -> None:
 
 def _passage_json(p) -> dict:
     return {k: getattr(p, k) for k in ("chunk_id", "paper_id", "file_name", "title", "section", "page", "score",
-                                       "text")}
+                                       "found_by", "text")}
 
 
 def add(args, ws) -> int:
@@ -92,14 +94,14 @@ def search(args, ws) -> int:
 
     library = ws.library
     try:
-        passages = library.retriever.search(args.query, k=args.k)
+        passages = library.retriever.search(args.query, k=args.k, mode=args.mode)
     except LibraryError as exc:
         return fail(str(exc))
     if args.json:
         emit_json([_passage_json(p) for p in passages])
     else:
         for p in passages:
-            sys.stdout.write(f"{p.score:.3f}  {p.chunk_id}  {p.title} · {p.section} · p.{p.page}\n"
+            sys.stdout.write(f"{p.score:.3f}  {p.found_by:7}  {p.chunk_id}  {p.title} · {p.section} · p.{p.page}\n"
                              f"       {p.text[:300]}\n")
     return 0
 

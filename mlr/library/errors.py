@@ -31,5 +31,13 @@ class IndexMismatchError(LibraryError):
     """The index on disk was built with another embedding model or dimension."""
 
 
+class IndexDamagedError(LibraryError):
+    """The index file on disk cannot be read (truncated, overwritten); the record can rebuild it."""
+
+
+class EmbedderUnavailableError(LibraryError):
+    """The embedding model the index was built with cannot be used now (e.g. Ollama is down)."""
+
+
 class PaperNotFound(LibraryError):
     pass

@@ -1,9 +1,15 @@
-"""``Library``: add, remove, list and rebuild papers; the index and the record kept consistent.
+"""``Library``: add, remove, list and rebuild papers; both indexes and the record kept consistent.
 
-Expensive work (parsing, chunking, embedding) runs outside any lock. Only the commit takes the
-inter-process lock: reload the index if another process changed it, re-check the content hash,
-add the vectors and write the index, then commit the rows. A failure in between rolls the index
-back; a kill in between leaves vectors without rows, dropped by ``reconcile`` on the next open.
+Two indexes share one set of ids (a chunk's ``vector_id``): FAISS (``vector_index``) and the BM25
+keyword index (``keyword_index``). Expensive work (parsing, chunking, embedding) runs outside any
+lock. Only the commit takes the inter-process lock: reload the indexes if another process changed
+them, re-check the content hash, add vectors and keywords and write both files, then commit the
+rows. A failure in between rolls both back; a kill in between leaves ids without rows, dropped by
+``reconcile`` on the next open. Removal deletes rows first, then ids, for the same reason.
+
+``rebuild`` builds new indexes beside the ones in use (searches keep answering from the old) and
+swaps them in at the end; a paper whose stored PDF cannot be re-read keeps its previous vectors
+(same model) or stays searchable by keyword, and is reported.
 """
 
 from __future__ import annotations
@@ -14,9 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from mlr.config import Settings
-from mlr.library.errors import IndexMismatchError, LibraryError, PaperNotFound
+from mlr.library.errors import IndexDamagedError, IndexMismatchError, LibraryError, PaperNotFound
 from mlr.library.ingest import Prepared, content_hash, parse, read_file
+from mlr.library.keyword_index import KeywordIndex, KeywordIndexDamaged
 from mlr.library.models import AddResult, PaperInfo
 from mlr.library.retriever import LibraryRetriever
 from mlr.library.uploads import remove_copy, sanitise_name, store_copy
@@ -34,42 +43,92 @@ class Library:
     def __init__(self, settings: Settings, store: Store, embedder):
         self.settings, self.store, self.embedder = settings, store, embedder
         self.index = VectorIndex(settings.indexes_dir, embedder.name, embedder.dimension)
+        self.keywords = KeywordIndex(settings.indexes_dir)
         self._write_lock = threading.Lock()  # one writer per process; the file lock orders processes
-        self.mismatch: IndexMismatchError | None = None
-        try:
-            with self.index.lock:
-                self.index.remove_stale_temp()
+        # Why the vector index cannot be used (another model built it, or its file is damaged):
+        # searching and adding raise it with a message that says what to do; rebuild clears it.
+        self.problem: LibraryError | None = None
+        self.notices: list[str] = []
+        with self.index.lock:
+            self.index.remove_stale_temp()
+            self.keywords.remove_stale_temp()
+            try:
                 self.index.load()
-                self.reconcile()
-        except IndexMismatchError as exc:
-            self.mismatch = exc
-            log.warning("%s", exc)
+            except (IndexMismatchError, IndexDamagedError) as exc:
+                self.problem = exc
+                log.warning("%s", exc)
+            self.reconcile()
         self.retriever = LibraryRetriever(self)
 
     # -- state -------------------------------------------------------------------------------------
+    @property
+    def mismatch(self) -> LibraryError | None:  # the older name, kept for callers that read it
+        return self.problem
+
     def require_index(self) -> None:
-        if self.mismatch is not None:
-            raise self.mismatch
+        if self.problem is not None:
+            raise self.problem
 
     def reconcile(self) -> dict:
-        """Drop vectors no chunk row references (left by a kill mid-add); count rows without vectors."""
-        with self.index.mutex:
-            in_index = set(self.index.ids().tolist())
-            in_rows = self.store.all_vector_ids()
-            orphans = in_index - in_rows
-            if orphans:
-                log.warning("dropping %d index vectors that no chunk references (interrupted write)", len(orphans))
-                self.index.remove(orphans)
-                self.index.save()
-            missing = len(in_rows - in_index)
+        """Make both indexes agree with the record. Caller holds ``self.index.lock``.
+
+        Vectors no chunk row references (a kill mid-add or mid-remove) are dropped; rows without a
+        vector are counted (only re-embedding can add them: ``rebuild``). The keyword index is
+        derived from the record's text, so it is repaired here: orphans dropped, missing passages
+        tokenised from the rows, and a damaged or outdated file rebuilt from the record.
+        """
+        in_rows = self.store.all_vector_ids()
+        orphans: set[int] = set()
+        missing = 0
+        if self.problem is None:
+            with self.index.mutex:
+                in_index = set(self.index.ids().tolist())
+                orphans = in_index - in_rows
+                if orphans:
+                    log.warning("dropping %d index vectors that no chunk references (interrupted write)", len(orphans))
+                    self.index.remove(orphans)
+                    self.index.save()
+                missing = len(in_rows - in_index)
+            if missing:
+                log.warning("%d chunks have no vector in the index; rebuild the index to search them", missing)
+        return {"dropped_vectors": len(orphans), "chunks_without_vectors": missing, **self._reconcile_keywords(in_rows)}
+
+    def _reconcile_keywords(self, in_rows: set[int]) -> dict:
+        try:
+            self.keywords.load()
+        except KeywordIndexDamaged as exc:
+            note = f"The keyword index was unreadable ({exc}); it was rebuilt from the record's passages."
+            log.warning("%s", note)
+            self.notices.append(note)
+            self.keywords.reset()
+        in_keywords = self.keywords.ids()
+        orphans, missing = in_keywords - in_rows, in_rows - in_keywords
+        if not orphans and not missing and (self.keywords.exists() or not in_rows):
+            return {"dropped_keywords": 0, "keywords_added": 0}
+        self.keywords.remove(orphans)
         if missing:
-            log.warning("%d chunks have no vector in the index; rebuild the index to search them", missing)
-        return {"dropped_vectors": len(orphans), "chunks_without_vectors": missing}
+            if missing == in_rows:  # all of them (a new or lost file): read paper by paper
+                for paper in self.store.list_papers():
+                    rows = self.store.paper_chunks(paper.id)
+                    self.keywords.add([r.vector_id for r in rows], [r.text for r in rows])
+            else:
+                wanted = sorted(missing)
+                for start in range(0, len(wanted), 500):
+                    rows = self.store.chunks_by_vector_ids(wanted[start:start + 500])
+                    self.keywords.add(list(rows), [r.text for r in rows.values()])
+        self.keywords.save()
+        if orphans or missing:
+            log.info("keyword index: dropped %d orphans, added %d passages from the record", len(orphans), len(missing))
+        return {"dropped_keywords": len(orphans), "keywords_added": len(missing)}
 
     def health(self) -> dict:
         """For the UI: index model, size, and whether a rebuild is needed (and why)."""
-        if self.mismatch is not None:
-            return {"ok": False, "message": str(self.mismatch), "model": self.embedder.name, "vectors": 0}
+        base = {"model": self.embedder.name, "notices": list(self.notices),
+                "embedder_available": getattr(self.embedder, "available", True)}
+        if self.problem is not None:
+            return {**base, "ok": False, "message": str(self.problem), "vectors": 0}
+        if not base["embedder_available"]:
+            return {**base, "ok": False, "message": self.embedder.reason, "vectors": self.index.ntotal}
         self.index.refresh()
         # Counts, not id sets: cheap on every page run. Orphan vectors were dropped on open, and
         # vectors of an add in flight elsewhere only make the index larger, never the rows.
@@ -77,7 +136,7 @@ class Library:
         missing = max(0, rows - self.index.ntotal)
         msg = (f"{missing} passages have no vector in the index (it was deleted or interrupted); rebuild it."
                if missing else "")
-        return {"ok": not missing, "message": msg, "model": self.embedder.name, "vectors": self.index.ntotal}
+        return {**base, "ok": not missing, "message": msg, "vectors": self.index.ntotal}
 
     def list(self) -> list[PaperInfo]:
         return [_info(p) for p in self.store.list_papers()]
@@ -157,13 +216,16 @@ class Library:
             progress("index", STAGES["index"])
         with self._write_lock, self.index.lock:
             self.index.refresh()
+            self.keywords.refresh()
             existing = self.store.paper_by_hash(p.content_hash)
             if existing:  # another session added the same bytes while we were embedding
                 return _duplicate(p.source, existing)
             dest = store_copy(p.data, self.settings.uploads_dir, p.content_hash, p.file_name)
             ids = self.index.add(vectors)
-            self.index.save()
             try:
+                self.index.save()
+                self.keywords.add(ids, texts)
+                self.keywords.save()
                 with self.store.write() as conn:
                     paper_id = self.store.add_paper(
                         conn, content_hash=p.content_hash, file_name=p.file_name, path=str(dest),
@@ -173,6 +235,8 @@ class Library:
             except BaseException:
                 self.index.remove(ids)
                 self.index.save()
+                if self.keywords.remove(ids):
+                    self.keywords.save()
                 remove_copy(dest, self.settings.uploads_dir)
                 raise
         log.info("added %s as paper %d (%d pages, %d chunks)", p.file_name, paper_id, len(p.pdf.pages), len(ids))
@@ -195,42 +259,87 @@ class Library:
             # Rows first, vectors second: a kill in between leaves only orphan vectors (dropped on load).
             with self.store.write() as conn:
                 vector_ids = self.store.delete_paper(conn, paper.id)
-            if self.mismatch is None:
+            if self.problem is None:
                 self.index.refresh()
                 self.index.remove(vector_ids)
                 self.index.save()
+            self.keywords.refresh()
+            self.keywords.remove(vector_ids)
+            self.keywords.save()
             remove_copy(paper.path, self.settings.uploads_dir)
         return _info(paper)
 
-    def rebuild(self, progress=None) -> list[AddResult]:
-        """Re-chunk and re-embed every paper from its stored copy with the current embedding model."""
-        results = []
+    def rebuild(self, progress=None, *, embedder=None) -> list[AddResult]:
+        """Re-chunk and re-embed every paper from its stored copy; returns one result per paper.
+
+        ``embedder``: switch the library to another embedding model (an explicit choice; by default
+        the library's own). New vector and keyword indexes are built beside the ones in use, so
+        searches keep answering from the old ones until both are swapped in and the record's chunk
+        rows replaced. A paper that cannot be re-indexed (its stored PDF is gone or unreadable) keeps
+        its passages: with its previous vectors when the model is unchanged, else searchable by
+        keyword only; its result is ``rejected`` with the reason and what happened to it.
+        """
+        embedder = embedder or self.embedder
+        if not getattr(embedder, "available", True):
+            raise LibraryError(embedder.reason)
+        results: list[AddResult] = []
         with self._write_lock, self.index.lock:
             manifest = self.index.read_manifest() or {}
-            with self.index.mutex:
-                self.index.reset()
-                self.index.next_id = max(self.index.next_id, int(manifest.get("next_id", 0)))
-                self.index.save()  # the manifest now names the current model
-            self.mismatch = None
+            same_model = (self.problem is None and embedder.name == self.index.model
+                          and embedder.dimension == self.index.dimension)
+            staged = VectorIndex(self.settings.indexes_dir, embedder.name, embedder.dimension)
+            # Above every id ever handed out: a kept paper's rows hold their old ids even when the
+            # index file that knew them is damaged.
+            staged.next_id = max(self.index.next_id, int(manifest.get("next_id", 0)),
+                                 max(self.store.all_vector_ids(), default=-1) + 1)
+            keywords = KeywordIndex(self.settings.indexes_dir)
+            replaced: dict[int, tuple[list[dict], list[str]]] = {}
             papers = self.store.list_papers()
             for i, paper in enumerate(papers):
                 if progress:
                     progress(i, "parse", 0.0)
-                results.append(self._guard(paper.file_name, self._rebuild_one, paper))
+                result = self._guard(paper.file_name, self._rebuild_one, paper, embedder, staged, keywords, replaced)
+                if result.status == "rejected":
+                    result.error = f"{result.error} {self._keep_old(paper, staged, keywords, same_model)}"
+                    log.warning("rebuild: %s: %s", paper.file_name, result.error)
+                results.append(result)
                 if progress:
                     progress(i, "done", 1.0)
+            # The swap: vectors, then keywords, then the rows that point at them (the add order).
+            self.index.swap_in(staged)
+            self.index.save()
+            self.keywords.swap_in(keywords)
+            self.keywords.save()
+            with self.store.write() as conn:
+                for paper_id, (rows, sections) in replaced.items():
+                    self.store.replace_chunks(conn, paper_id, rows, sections)
+            self.embedder, self.problem = embedder, None
+            self.notices = []
         return results
 
-    def _rebuild_one(self, paper: Paper) -> AddResult:
+    def _rebuild_one(self, paper: Paper, embedder, staged: VectorIndex, keywords: KeywordIndex,
+                     replaced: dict) -> AddResult:
         data = read_file(paper.path, max_mb=self.settings.max_upload_mb)
-        p = parse(Prepared(paper.path, paper.file_name, data, paper.content_hash), self.embedder,
+        p = parse(Prepared(paper.path, paper.file_name, data, paper.content_hash), embedder,
                   max_mb=self.settings.max_upload_mb, max_pages=self.settings.max_pdf_pages)
-        ids = self.index.add(self.embedder.embed([c.text for c in p.chunks]))
-        self.index.save()
-        with self.store.write() as conn:
-            self.store.replace_chunks(conn, paper.id, self._chunk_rows(p.content_hash, p.chunks, ids), p.sections)
+        texts = [c.text for c in p.chunks]
+        ids = staged.add(embedder.embed(texts))
+        keywords.add(ids, texts)
+        replaced[paper.id] = (self._chunk_rows(p.content_hash, p.chunks, ids), p.sections)
         return AddResult(file=paper.file_name, status="added", paper_id=paper.id, pages=len(p.pdf.pages),
                          chunks=len(ids))
+
+    def _keep_old(self, paper: Paper, staged: VectorIndex, keywords: KeywordIndex, same_model: bool) -> str:
+        """Carry a paper that could not be re-indexed into the new indexes; says what it kept."""
+        rows = self.store.paper_chunks(paper.id)
+        keywords.add([r.vector_id for r in rows], [r.text for r in rows])
+        old = self.index.vectors([r.vector_id for r in rows]) if same_model else {}
+        if old:
+            staged.add_with_ids(np.stack(list(old.values())), list(old))
+        if rows and len(old) == len(rows):
+            return "Its passages keep their previous vectors and stay searchable."
+        return ("Its passages stay in the library and are searchable by keyword only; add the PDF again "
+                "to embed them with the current model.")
 
 
 def _info(paper: Paper) -> PaperInfo:

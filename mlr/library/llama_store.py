@@ -83,12 +83,15 @@ class LibraryVectorStore(BasePydanticVectorStore):
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         with lib._write_lock, lib.index.lock:
             lib.index.refresh()
+            lib.keywords.refresh()
             for pid in {pid for _, pid, _ in rows}:
                 if lib.store.get_paper(pid) is None:
                     raise PaperNotFound(f"There is no paper with id {pid} in the library.")
             ids = lib.index.add(vectors)
-            lib.index.save()
             try:
+                lib.index.save()
+                lib.keywords.add(ids, [text for _, _, text in rows])
+                lib.keywords.save()
                 with lib.store.write() as conn:
                     for (n, pid, text), vid in zip(rows, ids):
                         ordinal = conn.execute("SELECT COALESCE(MAX(ordinal), -1) + 1 FROM chunks WHERE paper_id = ?",
@@ -101,6 +104,8 @@ class LibraryVectorStore(BasePydanticVectorStore):
             except BaseException:
                 lib.index.remove(ids)
                 lib.index.save()
+                if lib.keywords.remove(ids):
+                    lib.keywords.save()
                 raise
         return [n.node_id for n, _, _ in rows]
 

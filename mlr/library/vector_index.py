@@ -25,7 +25,7 @@ import numpy as np
 from filelock import FileLock
 
 from mlr.atomic import atomic_path
-from mlr.library.errors import IndexMismatchError
+from mlr.library.errors import IndexDamagedError, IndexMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,12 @@ def mismatch_message(found_model: str, found_dim: int, model: str, dim: int) -> 
             f"model is {model} ({dim}-d). Vectors of different models cannot be mixed: rebuild the index "
             "(Library page: 'Rebuild index', or `python -m mlr library rebuild`), or switch back to "
             f"{found_model}.")
+
+
+def damaged_message(path: Path, detail: str) -> str:
+    return (f"The library's vector index file {path} is damaged and cannot be read ({detail}). The papers and "
+            "their passages are safe in the record: rebuild the index from them (Library page: 'Rebuild index', "
+            "or `python -m mlr library rebuild`).")
 
 
 class VectorIndex:
@@ -101,7 +107,11 @@ class VectorIndex:
             manifest = self.read_manifest() or {}
             stamp = self._file_stamp()
             if self.path.exists():
-                index = faiss.read_index(str(self.path))
+                try:
+                    index = faiss.read_index(str(self.path))
+                except RuntimeError as exc:  # truncated or garbage: FAISS raises a RuntimeError
+                    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "unreadable"
+                    raise IndexDamagedError(damaged_message(self.path, detail)) from exc
                 if index.d != self.dimension:
                     raise IndexMismatchError(mismatch_message("another model", index.d, self.model, self.dimension))
             else:
@@ -150,6 +160,23 @@ class VectorIndex:
         with self.mutex:
             return int(self._index.remove_ids(np.asarray(list(ids), dtype=np.int64)))
 
+    def swap_in(self, staged: "VectorIndex") -> None:
+        """Take over the vectors, counter and model of ``staged`` (a rebuild built beside this one).
+
+        ``staged`` is an unsaved ``VectorIndex`` on the same folder; the caller holds ``self.lock``
+        and calls ``save()`` next, which replaces the files atomically.
+        """
+        with self.mutex:
+            self._index, self.model, self.dimension = staged._index, staged.model, staged.dimension
+            self.next_id = max(self.next_id, staged.next_id)
+
+    def add_with_ids(self, vectors: np.ndarray, ids) -> None:
+        """Put vectors back under ids handed out before (a rebuild keeping a paper's old vectors)."""
+        ids = np.asarray(list(ids), dtype=np.int64)
+        with self.mutex:
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            self.next_id = max(self.next_id, int(ids.max()) + 1 if len(ids) else 0)
+
     def reset(self) -> None:
         """Empty the index for a rebuild; the id counter keeps going (old ids stay retired)."""
         with self.mutex:
@@ -163,6 +190,17 @@ class VectorIndex:
     def ids(self) -> np.ndarray:
         with self.mutex:
             return self.ids_of(self._index)
+
+    def vectors(self, ids) -> dict[int, np.ndarray]:
+        """Stored vectors of those ``ids`` that are in the index."""
+        out = {}
+        with self.mutex:
+            for i in ids:
+                try:
+                    out[int(i)] = self._index.reconstruct(int(i))
+                except RuntimeError:  # not in the index
+                    continue
+        return out
 
     @property
     def ntotal(self) -> int:

@@ -32,7 +32,9 @@ def test_cli_add_list_search_chunk_remove(settings, paper, tmp_path, capsys):
 
     code, hits = _run(capsys, "search", "zebra stripes", "-k", "2", "--json")
     assert code == 0 and len(hits) == 2
-    assert set(hits[0]) == {"chunk_id", "paper_id", "file_name", "title", "section", "page", "score", "text"}
+    assert set(hits[0]) == {"chunk_id", "paper_id", "file_name", "title", "section", "page", "score", "found_by",
+                            "text"}
+    assert {h["found_by"] for h in hits} <= {"dense", "keyword", "both"}
 
     code, one = _run(capsys, "chunk", hits[0]["chunk_id"], "--json")
     assert code == 0 and one["text"] == hits[0]["text"] and set(one) == set(hits[0])
