@@ -41,7 +41,9 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=chunk)
 
-    b = lib.add_parser("rebuild", help="re-embed every paper with the current embedding model")
+    b = lib.add_parser("rebuild", help="re-embed every paper (new indexes built beside the old, then swapped in)")
+    b.add_argument("--embedder", choices=("minilm", "ollama"), default=None,
+                   help="switch the library to this embedding model (default: the model that built the index)")
     b.set_defaults(func=rebuild)
 
 
@@ -142,7 +144,18 @@ def chunk(args, ws) -> int:
 
 
 def rebuild(args, ws) -> int:
-    results = ws.library.rebuild(progress=None)
+    from mlr.library import LibraryError
+    from mlr.library.embedders import choose_embedder
+
+    try:
+        embedder = choose_embedder(ws.settings, args.embedder) if args.embedder else None
+        results = ws.library.rebuild(progress=None, embedder=embedder)
+    except LibraryError as exc:
+        return fail(str(exc))
     for r in results:
         sys.stdout.write(f"{r.status:9} {r.file}: " + (r.error or f"{r.chunks} chunks") + "\n")
-    return 1 if any(r.status == "rejected" for r in results) else 0
+    bad = [r for r in results if r.status == "rejected"]
+    sys.stdout.write(f"rebuilt the index with {ws.library.embedder.name}: {len(results) - len(bad)} of "
+                     f"{len(results)} papers re-indexed" + (f"; {len(bad)} could not be (see above)" if bad else "")
+                     + "\n")
+    return 1 if bad else 0

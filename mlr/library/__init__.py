@@ -5,7 +5,9 @@ from __future__ import annotations
 from mlr.config import Settings
 from mlr.library.errors import (
     DamagedPdfError,
+    EmbedderUnavailableError,
     EncryptedPdfError,
+    IndexDamagedError,
     IndexMismatchError,
     LibraryError,
     NotAPdfError,
@@ -24,7 +26,8 @@ def make_embedder(settings: Settings):
 
 
 def open_library(settings: Settings, store: Store, embedder=None):
-    """The library of ``settings.data_dir``; the embedder defaults to ``make_embedder(settings)``."""
+    """The library of ``settings.data_dir``; the embedder defaults to ``make_embedder(settings)``: the model that
+    built the index (never silently another one), or for a new library Ollama's when it answers, else MiniLM."""
     from mlr.library.library import Library
 
     settings.ensure_dirs()
@@ -34,7 +37,9 @@ def open_library(settings: Settings, store: Store, embedder=None):
 __all__ = [
     "AddResult",
     "DamagedPdfError",
+    "EmbedderUnavailableError",
     "EncryptedPdfError",
+    "IndexDamagedError",
     "IndexMismatchError",
     "LibraryError",
     "NotAPdfError",

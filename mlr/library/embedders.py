@@ -7,6 +7,7 @@ The MiniLM model is loaded once per process (the load costs seconds and ~100 MB)
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mlr.config import Settings
-from mlr.library.errors import LibraryError
+from mlr.library.errors import EmbedderUnavailableError, LibraryError
 from mlr.llm.errors import LLMError
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class MiniLMEmbedder:
     """
 
     n_special = 2  # [CLS] and [SEP]
+    available = True
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", *, quantize: bool = True, batch_size: int = 64):
         # One lock per loaded model: Streamlit sessions and the ingest worker share it, and the
@@ -115,6 +117,8 @@ class MiniLMEmbedder:
 class OllamaEmbedder:
     """An Ollama embedding model; token counts are estimated (no tokenizer here), conservatively."""
 
+    available = True
+
     def __init__(self, client, model: str, *, max_tokens: int = 512, batch_size: int = 32):
         self.client, self.model_name = client, model
         self.name = f"ollama:{model}"
@@ -143,15 +147,110 @@ class OllamaEmbedder:
         return math.ceil(len(text) / 3) + 2
 
 
-def make_embedder(settings: Settings):
-    """Ollama's ``settings.embed_model`` when the server answers and has it, else MiniLM (offline)."""
-    if settings.llm_backend != "embedded":
-        from mlr.llm.select import ollama_client
+MINILM = "minilm"
+OLLAMA = "ollama"
 
-        client = ollama_client(settings)
+
+class UnavailableEmbedder:
+    """Stands for the model that built the index when it cannot be used now (e.g. Ollama is down).
+
+    It keeps the index's name and dimension, so the index still loads and its keyword side still
+    answers; embedding raises ``EmbedderUnavailableError`` with ``reason``, which says which model is
+    missing and what to do. Nothing switches models behind the researcher's back.
+    """
+
+    available = False
+    max_tokens = 256
+    n_special = 2
+
+    def __init__(self, name: str, dimension: int, reason: str):
+        self.name, self.dimension, self.reason = name, dimension, reason
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        raise EmbedderUnavailableError(self.reason)
+
+    def count_tokens(self, text: str) -> int:
+        raise EmbedderUnavailableError(self.reason)
+
+
+def index_model(settings: Settings) -> tuple[str, int] | None:
+    """(model, dimension) that built the library index, from its manifest; None for a new library."""
+    try:
+        manifest = json.loads((settings.indexes_dir / "manifest.json").read_text())
+        return str(manifest["model"]), int(manifest.get("dimension", 0))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("unreadable index manifest (%s): choosing the embedding model as for a new library", exc)
+        return None
+
+
+def _ollama(settings: Settings, model: str) -> OllamaEmbedder:
+    """The Ollama embedding model ``model``; raises ``LibraryError`` saying why it cannot be used."""
+    if settings.llm_backend == "embedded":
+        raise LibraryError("MLR_LLM_BACKEND=embedded: Ollama is not used")
+    from mlr.llm.select import ollama_client
+
+    client = ollama_client(settings)
+    try:
+        if not client.has_model(model):
+            raise LibraryError(f"the Ollama server at {settings.ollama_host} has no model {model}")
+    except LLMError as exc:
+        raise LibraryError(f"the Ollama server at {settings.ollama_host} did not answer ({exc})") from exc
+    return OllamaEmbedder(client, model)
+
+
+def choose_embedder(settings: Settings, which: str):
+    """An explicit choice (``minilm`` or ``ollama``), for switching the library's model by a rebuild."""
+    if which == MINILM:
+        return MiniLMEmbedder(settings.local_embed_model)
+    if which == OLLAMA:
         try:
-            if client.has_model(settings.embed_model):
-                return OllamaEmbedder(client, settings.embed_model)
-        except (LLMError, LibraryError) as exc:
+            return _ollama(settings, settings.embed_model)
+        except LibraryError as exc:
+            raise LibraryError(f"Cannot use the Ollama embedding model {settings.embed_model}: {exc}.") from exc
+    raise LibraryError(f"Unknown embedding model {which!r}: choose {MINILM} or {OLLAMA}.")
+
+
+def _missing(settings: Settings, name: str, dimension: int, why: str) -> UnavailableEmbedder:
+    return UnavailableEmbedder(name, dimension, (
+        f"The library index was built with the embedding model {name}, which cannot be used now: {why}. "
+        f"Make {name} available again (for Ollama: start the server at {settings.ollama_host} and "
+        f"`ollama pull {name.removeprefix('ollama:')}`), or switch the library to another model on purpose: "
+        f"`python -m mlr library rebuild --embedder {MINILM}` re-embeds every paper with the offline model. "
+        "Until then search uses keywords only and adding papers waits."))
+
+
+def make_embedder(settings: Settings):
+    """The embedder of this library: the model that built its index, never silently another one.
+
+    A new library (no index yet) takes Ollama's ``settings.embed_model`` when the server answers and
+    has it, else MiniLM (offline). An existing index keeps its model: when that model cannot be used
+    now, an ``UnavailableEmbedder`` says which one is missing and what to do; switching models is an
+    explicit rebuild (``Library.rebuild(embedder=choose_embedder(settings, ...))``).
+    """
+    built = index_model(settings)
+    if built is None:
+        try:
+            return _ollama(settings, settings.embed_model)
+        except LibraryError as exc:
             log.info("Ollama embeddings unavailable (%s); using %s", exc, settings.local_embed_model)
-    return MiniLMEmbedder(settings.local_embed_model)
+        return MiniLMEmbedder(settings.local_embed_model)
+    name, dimension = built
+    if name.startswith("ollama:"):
+        model = name.removeprefix("ollama:")
+        try:
+            return _ollama(settings, model)
+        except LibraryError as exc:
+            log.warning("the library's embedding model %s is unavailable: %s", name, exc)
+            return _missing(settings, name, dimension, str(exc))
+    base, _, variant = name.partition("+")
+    if base != settings.local_embed_model:
+        return _missing(settings, name, dimension, "this installation does not have that model")
+    try:
+        embedder = MiniLMEmbedder(base, quantize=variant == "int8")
+    except LibraryError as exc:
+        return _missing(settings, name, dimension, str(exc))
+    if embedder.name != name:  # e.g. no int8 engine on this CPU: the vectors would differ
+        return _missing(settings, name, dimension, f"this machine gives {embedder.name} instead")
+    return embedder

@@ -32,8 +32,10 @@ class LibraryJobs:
         pdfs = sorted(self.library.settings.samples_dir.glob("*/paper.pdf"))
         return [self.submit_file(p, f"{p.parent.name}.pdf") for p in pdfs]
 
-    def submit_rebuild(self) -> str:
-        return self.board.start(None, "Rebuild the index", self._rebuild, lane=LANE).key
+    def submit_rebuild(self, embedder: str | None = None) -> str:
+        """Queue a rebuild; ``embedder`` (``minilm`` | ``ollama``) switches the library's model on purpose."""
+        label = "Rebuild the index" + (f" with {embedder}" if embedder else "")
+        return self.board.start(None, label, lambda job: self._rebuild(job, embedder), lane=LANE).key
 
     # -- read --------------------------------------------------------------------------------------
     def jobs(self) -> list[Job]:
@@ -62,10 +64,16 @@ class LibraryJobs:
         job.progress("done", 1.0)
         return result
 
-    def _rebuild(self, job: Job):
-        results = self.library.rebuild(progress=lambda i, s, f: job.progress(f"paper {i + 1}: {s}", f))
+    def _rebuild(self, job: Job, embedder: str | None = None):
+        from mlr.library.embedders import choose_embedder
+
+        chosen = choose_embedder(self.library.settings, embedder) if embedder else None
+        results = self.library.rebuild(progress=lambda i, s, f: job.progress(f"paper {i + 1}: {s}", f),
+                                       embedder=chosen)
         bad = [r for r in results if r.status == "rejected"]
         job.outcome = "failed" if bad else "done"
-        job.message = "; ".join(f"{r.file}: {r.error}" for r in bad) or f"Re-embedded {len(results)} papers."
+        done = len(results) - len(bad)
+        job.message = (f"Re-embedded {done} of {len(results)} papers. Not re-indexed: "
+                       + "; ".join(f"{r.file}: {r.error}" for r in bad)) if bad else f"Re-embedded {len(results)} papers."
         job.progress("done", 1.0)
         return results

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mlr.config import Settings
-from mlr.library.errors import IndexDamagedError, IndexMismatchError, LibraryError, PaperNotFound
+from mlr.library.errors import EmbedderUnavailableError, IndexDamagedError, IndexMismatchError, LibraryError, PaperNotFound
 from mlr.library.ingest import Prepared, content_hash, parse, read_file
 from mlr.library.keyword_index import KeywordIndex, KeywordIndexDamaged
 from mlr.library.models import AddResult, PaperInfo
@@ -195,6 +195,8 @@ class Library:
     def _prepare(self, path, file_name, progress) -> Prepared | AddResult:
         def run():
             self.require_index()
+            if not getattr(self.embedder, "available", True):
+                raise EmbedderUnavailableError(self.embedder.reason)
             data = read_file(path, max_mb=self.settings.max_upload_mb)
             digest = content_hash(data)
             existing = self.store.paper_by_hash(digest)
