@@ -76,6 +76,9 @@ class Settings(BaseModel):
     unload_llm_before_run: bool = Field(True, description="Ask Ollama to unload the chat model before a GPU run.")
     success_bar: float = Field(0.10, description="Relative improvement a variant must reach (paper: 10 %).")
     debug_attempts: int = Field(3, description="Debug attempts before the loop stops.")
+    debug_candidates: int | None = Field(None, ge=1, le=8, description=(
+        "Model patches gathered per debug step, each through the patch guards, cheapest tried first. Empty: 2 "
+        "for a demo-grade model (the embedded one), 1 for a model served by Ollama."))
     # Ideas.
     n_hypotheses: int = Field(3)
     idea_mode: str = Field("auto", description="free | grounded | auto: how the IdeaAgent writes (grounded: the "

@@ -18,6 +18,7 @@ from mlr.execution.parameters import defaults
 from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Attempt, PlanListing, ReportData
 from ui import jobs, resources
+from ui.untrusted import escape
 
 
 def _agent(*, with_embedder: bool = False):
@@ -82,7 +83,7 @@ def _ranking(plan, runner, store, settings) -> None:
         st.error(f"Ranking failed: {error}")
     if result is None:
         return
-    st.markdown(f"**Agent's pick: {result.pick}** ({result.picked_by}) — {result.reason}")
+    st.markdown(f"**Agent's pick: {escape(result.pick)}** ({escape(result.picked_by)}) — {escape(result.reason)}")
     st.dataframe([{"prototype": r.name, "similarity": r.similarity, "description": r.description[:120]}
                   for r in result.ranked], hide_index=True, use_container_width=True)
     by_slug = {p.slug: p for p in protos}
@@ -106,11 +107,11 @@ def _adaptation(plan, prototype, parameters, runner, store, experiment, scope) -
         st.error(f"Adaptation failed: {error}")
     if result is None:
         return
-    st.markdown(f"**Parameters:** `{result.parameters or 'defaults'}` — {result.reason}")
+    st.markdown(f"**Parameters:** {escape(result.parameters or 'defaults')} — {escape(result.reason)}")
     autopilot = st.toggle("Autopilot for this experiment (apply proposed edits without review)", key=f"xa-auto-{scope}")
     approved = []
     for i, edit in enumerate(result.edits):
-        st.markdown(f"Edit of cell {edit.cell_index}: {edit.explanation}")
+        st.markdown(f"Edit of cell {edit.cell_index}: {escape(edit.explanation)}")
         st.code(edit.diff, language="diff")
         if autopilot or st.checkbox("Approve this edit", key=f"xa-edit-{scope}-{i}"):
             approved.append(i)
@@ -200,7 +201,7 @@ def _session(root_id, plan_id, settings) -> None:
         st.success(f"Attempt {node.id} ran successfully: {node.data.metrics or {}}  (notebook {node.notebook})")
     else:
         report = node.data.report or ReportData()
-        st.markdown(f"**Current failure** (attempt {node.id}): `{report.ename}: {report.evalue}`")
+        st.markdown(f"**Current failure** (attempt {node.id}): {escape(f'{report.ename}: {report.evalue}')}")
     proposal = dbg.pending(root_id)
     cols = st.columns(3)
     if cols[0].button("Propose a fix", key="xa-propose", disabled=running or not node.is_buggy):
@@ -219,7 +220,10 @@ def _session(root_id, plan_id, settings) -> None:
     _feedback_box(f"xa-debug-fb-{root_id}", lambda text: dbg.feedback(root_id, text))
     if proposal is None or running:
         return
-    st.markdown(f"**Proposed fix** ({proposal.source}): {proposal.explanation}")
+    st.markdown(f"**Proposed fix** ({escape(proposal.source)}): {escape(proposal.explanation)}")
+    if proposal.rewrite_reason:
+        st.warning("This patch replaces most of the cell. The model's reason: " + escape(proposal.rewrite_reason)
+                   + " — read the whole change before you approve it.")
     st.code(proposal.diff or "(no change shown)", language="diff")
     a, r = st.columns(2)
     if a.button("Approve and rerun", key="xa-approve", type="primary"):

@@ -35,7 +35,8 @@ def _size(old: str, new: str) -> int:
     return sum(1 for ln in difflib.ndiff(old.splitlines(), new.splitlines()) if ln[:1] in "+-")
 
 
-def guarded_patch(dbg, root_id: int, node, report, rejected, feedback, children, *, candidates: int = 1):
+def guarded_patch(dbg, root_id: int, node, report, rejected, feedback, children, *, candidates: int = 1,
+                  autopilot: bool = True):
     """A model patch for ``node`` that passed every guard; raises DebugStop when none did."""
     cells = dbg.workbench.code_cells(node.notebook)
     notes = guard_notes(children)
@@ -55,7 +56,8 @@ def guarded_patch(dbg, root_id: int, node, report, rejected, feedback, children,
             if base_temperature is not None:
                 dbg.llm.temperature = base_temperature
         old = dbg.workbench.cell_source(node.notebook, patch.cell_index)
-        verdict = check(old, patch.new_source, cells, patch.cell_index, report.parameters)
+        verdict = check(old, patch.new_source, cells, patch.cell_index, report.parameters,
+                        rewrite_reason=getattr(patch, "rewrite_reason", ""), autopilot=autopilot)
         if verdict is None:
             if all(p.new_source != patch.new_source for p, _ in survivors):
                 survivors.append((patch, _size(old, patch.new_source)))

@@ -22,6 +22,7 @@ from pathlib import Path
 from mlr.agents.debug_candidates import GUARDED, guarded_patch
 from mlr.agents.debug_prompt import feedback_texts, summary
 from mlr.agents.debug_tree import Approver, DebugStop, DebugTree, Decision, _merged
+from mlr.agents.patch_guards import rewrites
 from mlr.agents.experiment_schemas import DebugResult, Proposal
 from mlr.config import Settings
 from mlr.llm.errors import LLMError
@@ -38,7 +39,7 @@ class Debugger(DebugTree):
                  plan_id: int | None = None, timeout_s: float | None = None, candidates: int | None = None):
         super().__init__(store, plan_id=plan_id)
         # Model patches gathered per step (guarded, cheapest first): 1 for a 7B model, more for a small one.
-        self.candidates = candidates or int(getattr(settings, "debug_candidates", 1) or 1)
+        self.candidates = candidates or settings.debug_candidates or (2 if getattr(llm, "demo_grade", False) else 1)
         self.llm, self.workbench, self.settings = llm, workbench, settings
         self.timeout_s = timeout_s
 
@@ -62,8 +63,12 @@ class Debugger(DebugTree):
         return root_id
 
     # -- one step -------------------------------------------------------------------------------------
-    def propose(self, root_id: int, *, use_llm: bool = True) -> Proposal:
-        """The next fix for the current node: a rule's if one applies (and was not rejected), else the model's."""
+    def propose(self, root_id: int, *, use_llm: bool = True, autopilot: bool = False) -> Proposal:
+        """The next fix for the current node: a rule's if one applies (and was not rejected), else the model's.
+
+        ``autopilot``: nobody approves it, so the guards refuse a model patch that rewrites most of a cell
+        even with a reason; for approval such a patch is proposed with its reason (``rewrite_reason``).
+        """
         node = self.current(root_id)
         if not node.is_buggy:
             raise DebugStop("the current version ran successfully; nothing to fix")
@@ -93,9 +98,14 @@ class Debugger(DebugTree):
             raise DebugStop(f"the error is not in a cell ({report.headline()}); a cell patch cannot fix it")
         patch = guarded_patch(self, root_id, node, report, rejected,
                               feedback_texts(self.store, self.plan_id, self.attempts(root_id)), children,
-                              candidates=self.candidates)
-        return self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
-                              patch.new_source, None, parameters)
+                              candidates=self.candidates, autopilot=autopilot)
+        proposal = self._proposal(root_id, node, "llm", "patch", patch.explanation, patch.cell_index,
+                                  patch.new_source, None, parameters)
+        old = self.workbench.cell_source(node.notebook, patch.cell_index)
+        if rewrites(old, patch.new_source):
+            proposal.rewrite_reason = getattr(patch, "rewrite_reason", "").strip()
+            self._set_root(root_id, pending=proposal.model_dump())
+        return proposal
 
     def decide(self, proposal: Proposal, approved: bool | None, *, note: str = "") -> Attempt:
         """Apply (new version, rerun, new current node) or reject (recorded, avoided next time).
@@ -147,7 +157,7 @@ class Debugger(DebugTree):
                 reason = f"stopped after {limit} attempt(s) without a successful run"
                 break
             try:
-                proposal = self.propose(root_id, use_llm=use_llm)
+                proposal = self.propose(root_id, use_llm=use_llm, autopilot=autopilot)
             except DebugStop as stop:
                 reason, command = stop.reason, stop.command
                 break
@@ -155,6 +165,10 @@ class Debugger(DebugTree):
                 reason = f"the model could not propose a patch: {exc}"
                 break
             made += 1
+            if autopilot and proposal.rewrite_reason:  # the guards refuse these on autopilot; never apply one
+                self.decide(proposal, None)
+                reason = "a patch that rewrites most of a cell needs your approval; it is waiting"
+                break
             decision: Decision = True if autopilot else (approve(proposal) if approve else None)
             if decision is None:
                 self.decide(proposal, None)

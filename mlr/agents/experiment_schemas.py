@@ -125,7 +125,8 @@ def patch_model(code_cells: list[int]) -> type[BaseModel]:
     return create_model("CellPatch", __base__=_PatchBase,
                         cell_index=(Literal[tuple(code_cells)], Field(description="cell index")),
                         new_source=(Source, Field(description="python")),
-                        explanation=(Reason, Field(description="reason")))
+                        explanation=(Reason, Field(description="reason")),
+                        rewrite_reason=(str, Field("", max_length=300, description="empty")))
 
 
 class Proposal(BaseModel):
@@ -140,6 +141,9 @@ class Proposal(BaseModel):
     new_source: str | None = None
     parameters: dict[str, Any] | None = None
     diff: str = ""
+    # Set when a model patch replaces most of the cell: the model's reason. Such a patch is offered for approval
+    # only, never applied on autopilot (mlr.agents.patch_guards).
+    rewrite_reason: str = ""
 
 
 class DebugResult(BaseModel):

@@ -7,7 +7,8 @@ notebook and answers why it refuses, or nothing:
 - ``compile``: the patched cell must compile (IPython magics and shell lines aside);
 - ``dropped_names``: names the cell defined and a later cell uses must still be defined;
 - ``undefined_names``: every name the patch adds must exist somewhere (the notebook, builtins, imports);
-- ``keeps_cell``: the patch keeps at least half of the cell's lines (a rewrite is never applied);
+- ``keeps_cell``: the patch keeps at least half of the cell's lines; a rewrite needs the model's explicit
+  reason and the researcher's approval (it is never applied on autopilot);
 - ``example_echo``: the patch does not bring in the worked example's code.
 
 Pure functions over source text; nothing is executed.
@@ -82,9 +83,19 @@ def used(source: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def rewrites(old: str, new: str) -> bool:
+    """Whether ``new`` drops more than half of ``old``'s (non-blank, non-comment) lines."""
+    old_lines, new_lines = _lines(old), _lines(new)
+    return len(old_lines) >= 2 and sum(ln in new_lines for ln in old_lines) < KEEP_FRACTION * len(old_lines)
+
+
 def check(old: str, new: str, cells: list[tuple[int, str]], cell_index: int,
-          parameters: dict | None = None) -> GuardVerdict | None:
-    """The first guard that refuses ``new`` as the replacement of cell ``cell_index`` (source ``old``), or None."""
+          parameters: dict | None = None, *, rewrite_reason: str = "", autopilot: bool = True) -> GuardVerdict | None:
+    """The first guard that refuses ``new`` as the replacement of cell ``cell_index`` (source ``old``), or None.
+
+    A patch that drops most of the cell passes ``keeps_cell`` only with a ``rewrite_reason`` and when a person
+    approves it (``autopilot=False``); the other guards apply to it all the same.
+    """
     try:
         compile(without_magics(new), f"cell[{cell_index}]", "exec")
     except (SyntaxError, ValueError) as exc:
@@ -95,11 +106,12 @@ def check(old: str, new: str, cells: list[tuple[int, str]], cell_index: int,
     if example and (new.strip() == example.strip() or echoed):
         return GuardVerdict("example_echo", "the patch copies the worked example's code "
                                             f"({echoed[0] if echoed else example.splitlines()[0]!r}), not a fix of this cell")
-    if len(old_lines) >= 2:
+    if rewrites(old, new) and (autopilot or not rewrite_reason.strip()):
         kept = sum(ln in new_lines for ln in old_lines)
-        if kept < KEEP_FRACTION * len(old_lines):
-            return GuardVerdict("keeps_cell", f"the patch keeps only {kept} of the cell's {len(old_lines)} lines; "
-                                              "change the failing line, keep the others")
+        why = ("never applied on autopilot" if autopilot and rewrite_reason.strip()
+               else "a rewrite needs an explicit reason and approval")
+        return GuardVerdict("keeps_cell", f"the patch keeps only {kept} of the cell's {len(old_lines)} lines ({why}); "
+                                          "change the failing line, keep the others")
     later = set().union(*[used(src) for i, src in cells if i > cell_index]) if cells else set()
     dropped = sorted((defined(old) - defined(new)) & later)
     if dropped:

@@ -57,6 +57,9 @@ def _mlr_probe(spec):
                 pass
         return t
     dotted = list(dict.fromkeys(re.findall(r"(?<![\w.'\"])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)", line)))
+    # `probs.sum(axis=1)`: the array is `probs`; look at each dotted name's owners too.
+    dotted = list(dict.fromkeys(p for d in dotted for p in
+                                [".".join(d.split(".")[:k]) for k in range(1, d.count(".") + 2)]))
     if ename in ("NameError", "UnboundLocalError"):
         out["names"] = user[:300]
         m = re.search(r"name '(\w+)'", ev)

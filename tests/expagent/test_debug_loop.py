@@ -16,6 +16,9 @@ FIXED_ASSERT_CELL = ("correct = sum(p == y for p, y in zip(preds, labels))\naccu
                      "assert 0 <= accuracy <= 1, f'accuracy must be a fraction, got {accuracy}'")
 
 
+LOGIC = "correct = sum(p == y for p, y in zip(preds, labels))"  # the logic_assert fixture's failing cell, first and last lines
+ASSERT = "assert 0 <= accuracy <= 1, f'accuracy must be a fraction, got {accuracy}'"
+
 def patch(cell_index, new_source, explanation="fix"):
     return {"cell_index": cell_index, "new_source": new_source, "explanation": explanation}
 
@@ -70,8 +73,9 @@ def test_rejected_rule_is_recorded_and_the_model_is_asked_next(broken, runner, s
 
 
 def test_attempt_limit_stops_the_loop(broken, runner, store, settings):
-    nb = broken("zero_division")
-    still_broken = "accuracy = sum(kept) / (len(kept) - len(kept))"
+    nb = broken("logic_assert")  # no rule fixes a logic bug; the model's patch keeps it
+    still_broken = ("correct = sum(p == y for p, y in zip(preds, labels))\naccuracy = correct / len(preds) * 100\n"
+                    "assert 0 <= accuracy <= 1, 'still a percentage'")
     llm = ScriptedLLM(default=patch(3, still_broken))
     result = debugger(llm, runner, store, settings).run_loop(nb, {}, max_attempts=1, autopilot=True)
     assert not result.fixed and result.final_status == "failed"
@@ -92,9 +96,9 @@ def test_unfixable_failures_stop_at_once_without_asking_the_model(name, needle, 
 
 
 def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version(broken, runner, store, settings):
-    nb = broken("zero_division")
-    llm = ScriptedLLM([patch(3, "accuracy = sum(kept) / len(kept[:0])", "first try"),
-                       patch(3, "accuracy = sum(kept) / max(len(kept), 1)", "guarded")])
+    nb = broken("logic_assert")  # no rule fixes it: the model's patches are the fixes
+    llm = ScriptedLLM([patch(3, f"{LOGIC}\naccuracy = correct / len(preds) * 10\n{ASSERT}", "first try"),
+                       patch(3, f"{LOGIC}\naccuracy = correct / len(preds)\n{ASSERT}", "a fraction")])
     dbg = debugger(llm, runner, store, settings)
     root_id = dbg.start(nb, {})
     first = dbg.propose(root_id)
@@ -102,11 +106,11 @@ def test_feedback_reaches_the_next_prompt_and_undo_restores_the_previous_version
     assert child.is_buggy and dbg.current(root_id).id == child.id
     back = dbg.undo(root_id)
     assert back.id == root_id and dbg.current(root_id).notebook.endswith("v0.ipynb")
-    dbg.feedback(root_id, "guard the division with max(len(kept), 1)")
+    dbg.feedback(root_id, "accuracy is a fraction: do not scale it")
     second = dbg.propose(root_id)
     assert second.parent_id == root_id  # the undone branch is left as a sibling in the tree
     prompt = llm.prompts[-1][-1]["content"]
-    assert "guard the division with max(len(kept), 1)" in prompt and "undo: went back" in prompt
+    assert "accuracy is a fraction: do not scale it" in prompt and "undo: went back" in prompt
     fixed = dbg.decide(second, True)
     assert not fixed.is_buggy and fixed.notebook.endswith("v2.ipynb")
     tree = {a.id: a.parent_id for a in dbg.attempts(root_id)}
@@ -125,7 +129,7 @@ def test_without_autopilot_or_approver_the_loop_stops_asking_for_approval(broken
 
 def test_model_failure_is_a_clean_stop(broken, runner, store, settings):
     llm = ScriptedLLM(default="not json at all")
-    result = debugger(llm, runner, store, settings).run_loop(broken("shape_mismatch"), {}, autopilot=True)
+    result = debugger(llm, runner, store, settings).run_loop(broken("logic_assert"), {}, autopilot=True)
     assert not result.fixed and "could not propose a patch" in result.reason
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_embedded_model_fixes_or_fails_cleanly(broken, runner, store, settings):
-    nb = broken("zero_division")
+    nb = broken("logic_assert")
     before = nb.read_bytes()
     llm = EmbeddedLLM(n_ctx=8192, max_tokens=384, retries=1)
     result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, max_attempts=2, autopilot=True)

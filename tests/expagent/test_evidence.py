@@ -96,18 +96,36 @@ def test_no_evidence_for_a_missing_package_and_within_the_time_limit(tmp_path):
 
 
 def test_heldout_notebook_fixed_end_to_end_with_the_evidence_in_the_prompt(tmp_path, runner, store, settings):
-    nb = tmp_path / "prototypes" / "shape_not_transposed.ipynb"
+    # A logic bug (softmax normalised over the wrong axis): no rule fixes it, so the model is asked, and its
+    # prompt shows what the kernel saw on the failing line.
+    nb = tmp_path / "prototypes" / "logic_normalise_axis.ipynb"
     nb.parent.mkdir(parents=True)
-    shutil.copyfile(HELDOUT / "shape_not_transposed.ipynb", nb)
-    fixed = "scores = features @ projection.T\naccuracy = float(np.clip(scores.mean(), 0, 1))"
-    llm = ScriptedLLM([{"cell_index": 3, "new_source": fixed, "explanation": "transpose the projection"}])
+    shutil.copyfile(HELDOUT / "logic_normalise_axis.ipynb", nb)
+    fixed = ("probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)\n"
+             "assert np.allclose(probs.sum(axis=1), 1.0), 'rows must sum to 1'\n"
+             "accuracy = float(probs.max(axis=1).mean())")
+    llm = ScriptedLLM([{"cell_index": 3, "new_source": fixed, "explanation": "normalise each row"}])
     result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
     prompt = llm.prompts[0][-1]["content"]
     assert "What the kernel shows at the failure" in prompt
-    assert "`projection` is numpy.ndarray shape=(6, 3)" in prompt and "`features` is numpy.ndarray shape=(6, 3)" in prompt
-    assert result.fixed and result.metrics == {"accuracy": 1.0}
+    assert "`probs` is numpy.ndarray shape=(2, 3)" in prompt
+    import numpy as np
+
+    logits = np.arange(6, dtype=float).reshape(2, 3)
+    expected = float((np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).max(axis=1).mean())
+    assert result.fixed and result.metrics["accuracy"] == pytest.approx(expected)
     root = store.get_attempt(result.root_id)
-    assert root.data.report.evidence["values"]["projection"].startswith("numpy.ndarray")
+    assert root.data.report.evidence["values"]["probs"].startswith("numpy.ndarray")
+
+
+def test_a_heldout_shape_error_is_fixed_by_the_rule_reading_the_kernels_shapes(tmp_path, runner, store, settings):
+    nb = tmp_path / "prototypes" / "shape_not_transposed.ipynb"
+    nb.parent.mkdir(parents=True)
+    shutil.copyfile(HELDOUT / "shape_not_transposed.ipynb", nb)
+    llm = ScriptedLLM()  # an empty queue: asking the model would raise
+    result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
+    assert result.fixed and result.attempts[-1]["source"] == "rule:shapes" and llm.usage.calls == 0
+    assert "projection.T" in result.attempts[-1]["diff"] and "(6, 3)" in result.attempts[-1]["explanation"]
 
 
 @pytest.mark.parametrize("evidence", [False])

@@ -27,7 +27,7 @@ def _button(at, key):
 
 
 def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, store, scripted, monkeypatch):
-    proto = add_prototype(settings, "zero_division.ipynb", (BROKEN / "zero_division.ipynb").read_bytes())
+    proto = add_prototype(settings, "logic_assert.ipynb", (BROKEN / "logic_assert.ipynb").read_bytes())
     first = NotebookRunner(settings, store)
     failed = first.run(str(proto.path), {})
     first.stop()
@@ -37,8 +37,10 @@ def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, stor
     st.cache_resource.clear()
     st.cache_data.clear()
     monkeypatch.setattr("mlr.llm.select.select_llm", lambda settings: Selection(scripted, False, [], "test"))
-    scripted.enqueue({"cell_index": 3, "new_source": "accuracy = sum(kept) / max(len(kept), 1)",
-                      "explanation": "no score passes the threshold: guard the empty case"})
+    fixed = ("correct = sum(p == y for p, y in zip(preds, labels))\naccuracy = correct / len(preds)\n"
+             "assert 0 <= accuracy <= 1, f'accuracy must be a fraction, got {accuracy}'")
+    scripted.enqueue({"cell_index": 3, "new_source": fixed,
+                      "explanation": "accuracy is a fraction: do not multiply by 100"})
     at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/experiment.py")
@@ -46,19 +48,19 @@ def test_failed_run_patch_approval_and_successful_rerun(data_dir, settings, stor
     try:
         assert not at.exception, at.exception
         box = at.selectbox(key="exp-proto")
-        box.select_index(next(i for i, o in enumerate(box.options) if "zero_division" in o)).run()
+        box.select_index(next(i for i, o in enumerate(box.options) if "logic_assert" in o)).run()
         _button(at, "xa-debug-start").click().run()
-        assert any("ZeroDivisionError" in m.value for m in at.markdown)
+        assert any("AssertionError" in m.value for m in at.markdown)
         _button(at, "xa-propose").click().run()
         _poll(at, lambda a: any(b.key == "xa-approve" for b in a.button))
-        diff = next(c.value for c in at.code if "max(len(kept), 1)" in c.value)
-        assert "-accuracy = sum(kept) / len(kept)" in diff
+        diff = next(c.value for c in at.code if "+accuracy = correct / len(preds)" in c.value)
+        assert "-accuracy = correct / len(preds) * 100" in diff
         _button(at, "xa-approve").click().run()
         _poll(at, lambda a: any("ran successfully" in s.value for s in a.success))
         assert len(at.get("graphviz_chart")) >= 1
         attempts = store.list_attempts(plan_id=None)
         assert [(a.source, a.outcome) for a in attempts] == [("initial", "failed"), ("llm", "succeeded")]
-        assert "max(len(kept), 1)" not in proto.path.read_text()  # the patch went to a copy
+        assert "accuracy = correct / len(preds) * 100" in proto.path.read_text()  # the patch went to a copy
     finally:
         from ui import resources
 

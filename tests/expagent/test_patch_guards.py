@@ -80,3 +80,51 @@ def test_several_candidates_the_cheapest_survivor_is_proposed_first(broken, runn
     Debugger(llm, NotebookWorkbench(runner), store, settings, candidates=2).run_loop(
         nb, {}, approve=lambda p: seen.append(p) or True)
     assert len(llm.prompts) == 2 and seen[0].new_source == small
+
+
+
+
+def test_a_rewrite_needs_a_reason_and_a_person_never_autopilot():
+    rewrite = "accuracy = length / (2 * n)"  # drops `scale = 1` and `print(...)`: 0 of 3 lines kept
+    assert check(OLD, rewrite, [c for c in CELLS if c[0] != 4], 3).guard == "keeps_cell"  # no reason
+    assert check(OLD, rewrite, [c for c in CELLS if c[0] != 4], 3, rewrite_reason="simpler").guard == "keeps_cell"
+    assert check(OLD, rewrite, [c for c in CELLS if c[0] != 4], 3, rewrite_reason="simpler", autopilot=False) is None
+    # The other guards still apply to an approved rewrite.
+    assert check(OLD, "mean = total / n", CELLS, 3, rewrite_reason="x", autopilot=False).guard == "example_echo"
+
+
+def test_a_rewrite_with_a_reason_is_offered_for_approval_and_never_applied_on_autopilot(broken, runner, store,
+                                                                                      settings):
+    nb = broken("logic_assert")
+    rewrite = ("correct = sum(p == y for p, y in zip(preds, labels))\naccuracy = correct / len(preds)\n"
+               "print('checked')")  # drops the assert and changes the accuracy line: 1 of 3 lines kept
+    why = "the assert duplicates the metric check; compute the fraction directly"
+    before = nb.read_bytes()
+    llm = ScriptedLLM(default={**_patch(rewrite), "rewrite_reason": why})
+    dbg = Debugger(llm, NotebookWorkbench(runner), store, settings)
+    # On autopilot: stopped by the guard every time, nothing applied, the notebook as it was.
+    result = dbg.run_loop(nb, {}, autopilot=True)
+    assert not result.fixed and "keeps_cell" in result.reason and "never applied on autopilot" in result.reason
+    assert not any(a["approved"] for a in result.attempts) and nb.read_bytes() == before
+    # With a person to approve: proposed, with the model's reason shown beside it.
+    root_id = dbg.start(nb, {})
+    proposal = dbg.propose(root_id)
+    assert proposal.rewrite_reason == why and dbg.pending(root_id).rewrite_reason == why
+
+
+def test_candidates_per_step_is_a_setting_two_for_a_demo_model_one_for_ollama(runner, store, settings):
+    from mlr.config import Settings
+
+    class Small:
+        demo_grade = True
+
+    class Served:
+        demo_grade = False
+
+    wb = NotebookWorkbench(runner)
+    assert Debugger(Small(), wb, store, settings).candidates == 2
+    assert Debugger(Served(), wb, store, settings).candidates == 1
+    configured = Settings.from_env({"MLR_DEBUG_CANDIDATES": "3"}, data_dir=settings.data_dir)
+    assert configured.debug_candidates == 3
+    assert Debugger(Served(), wb, store, configured).candidates == 3
+    assert Debugger(Small(), wb, store, configured, candidates=1).candidates == 1
