@@ -154,10 +154,10 @@ def _mlr_parameter_search(spec, g, values, out):
                                 + ", ".join(f"`{p}` = {v!r}" for p, v in causes.items()))
     causes = sorted({p for c in out.get("causes", {}).values() for p in c})
     chain = [src for targets, src in stmts if set(targets) & closure]
-    try:
-        failing = compile(spec["line"], "<failing line>", "exec")
+    try:  # the whole failing cell (the failing line may sit in a loop over values it computes)
+        failing = compile(spec.get("cell") or spec["line"], "<failing cell>", "exec")
     except SyntaxError:
-        failing = compile(spec.get("cell") or "pass", "<failing cell>", "exec")
+        return
     def ladder(v):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             return []
@@ -280,8 +280,9 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
 
 
 def _assignments(notebook, cell_index: int, parameters: set[str]) -> tuple[dict, list]:
-    """The notebook's top-level assignments up to the failing cell: ``deps`` (name -> names its value is computed
-    from) and ``stmts`` (``[targets, source]`` in order, the parameters cell left out) for the probe's trace."""
+    """What the probe's parameter search needs: ``deps`` (name -> names its value is computed from, over every
+    assignment and loop target up to and including the failing cell) and ``stmts`` (``[targets, source]`` of the
+    top-level assignments of the earlier cells, in order, the parameters cell left out: those it re-runs)."""
     import ast
 
     from mlr.execution import notebook_edit
@@ -289,23 +290,28 @@ def _assignments(notebook, cell_index: int, parameters: set[str]) -> tuple[dict,
     deps: dict[str, list[str]] = {}
     stmts: list = []
     for i, kind, src in notebook_edit.cell_sources(notebook):
-        if kind != "code" or i >= cell_index:
+        if kind != "code" or i > cell_index:
             continue
         try:
             tree = ast.parse(src)
         except SyntaxError:
             continue
-        for node in tree.body:
-            if not isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) or node.value is None:
+        top = set(map(id, tree.body))
+        for node in ast.walk(tree):  # nested ones too (a loop's body): they say where a value comes from
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                targets, value = [node.target], node.iter
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+                targets, value = (node.targets if isinstance(node, ast.Assign) else [node.target]), node.value
+            else:
                 continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names = sorted({n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)})
             if set(names) & parameters:
                 continue  # the parameters cell (or a reassignment of one): the search sets these itself
-            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            used = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
             for name in names:
                 deps[name] = sorted(set(deps.get(name, [])) | used)
-            stmts.append([names, ast.get_source_segment(src, node) or ast.unparse(node)])
+            if id(node) in top and i < cell_index:  # re-run only whole top-level statements of earlier cells
+                stmts.append([names, ast.get_source_segment(src, node) or ast.unparse(node)])
     return deps, stmts
 
 

@@ -159,3 +159,20 @@ def test_the_parameter_search_skips_values_that_still_fail(tmp_path):
     report = report.model_copy(update={"evidence": ev, "parameters": {"threshold": 0.9}})
     fix = run_fixers(report, FixContext(notebook=nb, notebook_code=""))
     assert fix.action == "parameters" and fix.parameters == {"threshold": 0.55}
+
+
+def test_the_parameter_search_follows_values_computed_inside_a_loop(tmp_path):
+    # `chunk` is empty for every step because `steps` (a parameter) exceeds the rows: the failing line sits in a
+    # loop, so the trace follows the loop's assignments and the search re-runs the whole failing cell.
+    nb = notebook(tmp_path, "rows = list(range(6))\nwidth = len(rows) // steps",
+                  "means = []\nfor s in range(steps):\n    chunk = rows[s * width:(s + 1) * width]\n"
+                  "    means.append(sum(chunk) / len(chunk))\naccuracy = 1 / (1 + sum(means))",
+                  params="steps = 8")
+    from mlr.execution import notebook_edit
+
+    source = notebook_edit.cell_source(nb, 2)
+    report = ErrorReport(cell_index=2, ename="ZeroDivisionError", evalue="division by zero", cell_source=source,
+                         traceback="Cell In[3], line 4\n----> 4     means.append(sum(chunk) / len(chunk))\n")
+    ev = gather(report, nb, {"steps": 8}, cwd=tmp_path)
+    assert ev["causes"]["chunk"] == {"steps": 8}
+    assert ev["parameter_fix"]["steps"]["to"] == 6  # the nearest value that runs: 7 still leaves width 0

@@ -228,3 +228,55 @@ def test_an_encoding_error_names_the_encoding_that_fits():
     src = "df = pd.read_csv(p, encoding='utf-8')"
     assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
         "df = pd.read_csv(p, encoding='latin-1')"
+
+
+def test_an_argument_the_notebooks_own_function_cannot_take_is_dropped():
+    code = "def accuracy_score(y_true, y_pred):\n    return 1.0\n"
+    src = "acc = accuracy_score(t, p, normalize=True)\nprint(acc)"
+    fix = run_fixers(report("TypeError", "accuracy_score() got an unexpected keyword argument 'normalize'", src),
+                     ctx(code + src))
+    assert fix is not None and fix.new_source == "acc = accuracy_score(t, p)\nprint(acc)"
+    # A function that takes **kwargs, or one the notebook does not define: nothing is dropped.
+    code = "def accuracy_score(y_true, y_pred, **kw):\n    return 1.0\n"
+    assert run_fixers(report("TypeError", "accuracy_score() got an unexpected keyword argument 'normalize'", src),
+                      ctx(code + src)) is None
+
+
+def test_a_one_dimensional_array_stacked_with_two_dimensional_ones_becomes_a_column():
+    src = "X_aug = np.concatenate([X, bias], axis=1)"
+    ev = {"values": {"X": "numpy.ndarray shape=(8, 2) dtype=float64", "bias": "numpy.ndarray shape=(8,) dtype=float64"}}
+    msg = ("all the input arrays must have same number of dimensions, but the array at index 0 has 2 dimension(s) "
+           "and the array at index 1 has 1 dimension(s)")
+    assert run_fixers(report("ValueError", msg, src, evidence=ev), ctx()).new_source == \
+        "X_aug = np.concatenate([X, bias[:, None]], axis=1)"
+    assert run_fixers(report("ValueError", msg, src), ctx()) is None  # no shapes: no guess
+
+
+def test_a_path_concatenated_without_a_separator_gets_one(tmp_path):
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "baseline_preds.csv").write_text("x\n")
+    src = "results_dir = 'outputs'\npath = results_dir + run_name + '_preds.csv'\nrows = open(path).read()"
+    msg = "[Errno 2] No such file or directory: 'outputsbaseline_preds.csv'"
+    fix = run_fixers(report("FileNotFoundError", msg, src), ctx(src, roots=[tmp_path]))
+    assert fix is not None and "path = results_dir + '/' + run_name + '_preds.csv'" in fix.new_source
+
+
+def test_arithmetic_on_text_converts_the_text_side():
+    src = "df['accuracy'] = df['correct'] / total\nacc = df['accuracy'].mean()"
+    fix = run_fixers(report("TypeError", "unsupported operand type(s) for /: 'str' and 'int'", src), ctx())
+    assert fix.new_source == "df['accuracy'] = df['correct'].astype(float) / total\nacc = df['accuracy'].mean()"
+    fix = run_fixers(report("TypeError", "unsupported operand type(s) for -: 'int' and 'str'", "d = n - raw"), ctx())
+    assert fix.new_source == "d = n - float(raw)"
+    # Text with text, or a list: not a number problem.
+    assert run_fixers(report("TypeError", "unsupported operand type(s) for -: 'str' and 'str'", "d = a - b"),
+                      ctx()) is None
+
+
+def test_an_index_one_past_the_end_of_a_frame_and_a_reader_without_encoding():
+    src = "final = history.iloc[len(history)]"
+    assert run_fixers(report("IndexError", "single positional indexer is out-of-bounds", src), ctx()).new_source == \
+        "final = history.iloc[len(history) - 1]"
+    msg = "'utf-8' codec can't decode byte 0xe9 in position 10: invalid continuation byte"
+    src = "df = pd.read_csv('legacy.csv')"
+    assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
+        "df = pd.read_csv('legacy.csv', encoding='latin-1')"

@@ -2,7 +2,8 @@
 
 A file that an ASCII (or other legacy) codec cannot decode is read as UTF-8; a file that UTF-8 cannot decode
 is read as Latin-1 (every byte decodes). The encoding is set on the ``open``/``read_csv``/``read_text``
-calls of the failing cell: an existing ``encoding=`` is changed, or one is added to ``open(...)``.
+calls of the failing cell: an existing ``encoding=`` is changed, or one is added to ``open(...)`` and the
+pandas/NumPy text readers (``read_csv``, ``read_table``, ``read_json``, ``loadtxt``, ...).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from mlr.execution.fixers.base import ErrorReport, Fix, FixContext
 
 _CODEC = re.compile(r"'([\w-]+)' codec can't (decode|encode)")
 _ENCODING_KW = re.compile(r"""(encoding\s*=\s*)(['"])([\w-]+)\2""")
-_OPEN_CALL = re.compile(r"\bopen\(")
+_OPEN_CALL = re.compile(r"\b(?:open|read_csv|read_table|read_fwf|read_json|read_text|loadtxt|genfromtxt)\(")
 
 
 def _close_paren(source: str, start: int) -> int | None:

@@ -80,4 +80,22 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
         if new_source != report.cell_source:
             return Fix(action="patch", fixer="file_not_found", cell_index=report.cell_index, new_source=new_source,
                        explanation=f"{why}.")
+    return _missing_separator(report, ctx, missing, found)
+
+
+def _missing_separator(report: ErrorReport, ctx: FixContext, missing: str, found: str) -> Fix | None:
+    """``results_dir + name`` built ``outputsbaseline.csv`` where ``outputs/baseline.csv`` exists: the path was
+    concatenated without a separator; join the folder variable with ``'/'``."""
+    folder, rest = found.rsplit("/", 1) if "/" in found else ("", found)
+    if not folder or missing != folder + rest:
+        return None
+    literal = re.compile(r"""^\s*(\w+)\s*=\s*(['"])""" + re.escape(folder) + r"""/?\2\s*$""", re.MULTILINE)
+    for m in literal.finditer(ctx.notebook_code + "\n" + report.cell_source):
+        var = m.group(1)
+        pattern = re.compile(rf"(?<![\w.]){re.escape(var)}\s*\+\s*(?!['\"]/)")
+        new_source, count = pattern.subn(f"{var} + '/' + ", report.cell_source)
+        if count == 1:
+            return Fix(action="patch", fixer="file_not_found", cell_index=report.cell_index, new_source=new_source,
+                       explanation=(f"`{missing}` does not exist but `{found}` does: `{var}` (= '{folder}') was "
+                                    "joined to the file name without a separator; added '/'."))
     return None

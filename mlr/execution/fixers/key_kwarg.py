@@ -59,6 +59,37 @@ def _defined_params(code: str, func: str) -> set[str]:
     return out
 
 
+def _takes_var_keywords(code: str, func: str) -> bool:
+    try:
+        tree = ast.parse(without_magics(code))
+    except SyntaxError:
+        return True
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == func and n.args.kwarg
+               for n in ast.walk(tree))
+
+
+def _drop_keyword(report: ErrorReport, func: str, kwarg: str, params: set[str]) -> Fix | None:
+    """The notebook's own ``func`` has no parameter like ``kwarg`` (a habit from a library's function of the
+    same name): the argument cannot reach it, so the call goes without it."""
+    try:
+        tree = ast.parse(report.cell_source)
+    except SyntaxError:
+        return None
+    calls = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and ast.unparse(c.func).split(".")[-1] == func
+             and any(k.arg == kwarg for k in c.keywords)]
+    if len(calls) != 1:
+        return None
+    call = calls[0]
+    kept = ast.Call(func=call.func, args=call.args, keywords=[k for k in call.keywords if k.arg != kwarg])
+    old = ast.get_source_segment(report.cell_source, call)
+    if not old:
+        return None
+    new_source = report.cell_source.replace(old, ast.unparse(kept), 1)
+    return Fix(action="patch", fixer="key_kwarg", cell_index=report.cell_index, new_source=new_source,
+               explanation=(f"TypeError: the notebook's own {func}() takes {', '.join(f'`{p}`' for p in sorted(params))}"
+                            f" and nothing like `{kwarg}`; the argument could not reach it, so the call goes without it."))
+
+
 def _callees(source: str, kwarg: str) -> list[str]:
     """Dotted names of the calls in ``source`` that pass ``kwarg`` (``js.dumps``)."""
     try:
@@ -98,6 +129,9 @@ def _kwarg_error(report: ErrorReport, ctx: FixContext, qualname: str, kwarg: str
                     pass
     suggested = closest(kwarg, candidates)
     if not suggested:
+        own = _defined_params(ctx.notebook_code, func)
+        if own and not _takes_var_keywords(ctx.notebook_code, func):
+            return _drop_keyword(report, func, kwarg, own)
         return None
     new_source = re.sub(rf"(?<![\w.]){re.escape(kwarg)}(?=\s*=(?!=))", suggested, report.cell_source)
     if new_source == report.cell_source:

@@ -1,8 +1,9 @@
 """An index one past the end: a loop bound or an index written with ``len(x)`` where ``len(x) - 1`` (or a bound
 of ``len(x)``) was meant.
 
-Recognises ``range(len(x) + 1)``, ``range(1, len(x) + 1)`` used to index ``x[i]``, ``x[len(x)]`` and
-``i <= len(x)`` in the failing cell, for a sequence ``x`` the failing line indexes. Only edits those forms.
+Recognises ``range(len(x) + 1)``, ``range(1, len(x) + 1)`` used to index ``x[i]``, ``x[len(x)]`` (and
+``df.iloc[len(df)]``) and ``i <= len(x)`` in the failing cell, for a sequence ``x`` the failing cell indexes.
+Only edits those forms.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 
 from mlr.execution.fixers.base import ErrorReport, Fix, FixContext
 
-_INDEX_ERROR = re.compile(r"index out of range|out of bounds|index \d+ is out of bounds", re.I)
+_INDEX_ERROR = re.compile(r"index out of range|out of bounds|out-of-bounds|index \d+ is out of bounds", re.I)
 
 
 def _indexed(line: str) -> list[str]:
@@ -24,10 +25,13 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
     source = report.cell_source
     for name in _indexed(source):
         n = re.escape(name)
+        owner = name.split(".")[0]  # `history.iloc[len(history)]`: the length is the owner's
         edits = [
             (rf"range\(\s*len\(\s*{n}\s*\)\s*\+\s*1\s*\)", f"range(len({name}))",
              f"the loop runs to len({name}) inclusive"),
             (rf"{n}\[\s*len\(\s*{n}\s*\)\s*\]", f"{name}[len({name}) - 1]", f"`{name}[len({name})]` is one past the end"),
+            (rf"{n}\[\s*len\(\s*{re.escape(owner)}\s*\)\s*\]", f"{name}[len({owner}) - 1]",
+             f"`{name}[len({owner})]` is one past the end"),
             (rf"<=\s*len\(\s*{n}\s*\)", f"< len({name})", f"the bound `<= len({name})` reaches one past the end"),
         ]
         for pattern, replacement, why in edits:
