@@ -76,7 +76,7 @@ def _mlr_probe(spec):
                 continue
             names = [n for n in dir(obj) if not n.startswith("_")]
             close = difflib.get_close_matches(attr, names, 3, 0.6)
-            out["attributes"] = {"object": owner, "type": describe(obj), "dir": names[:400], "close": close}
+            out["attributes"] = {"object": owner, "type": describe(obj), "dir": names[:5000], "close": close}
             facts.append(f"`{owner}` is {describe(obj)}; it has no `{attr}`; close attributes: "
                          + (", ".join(close) or "none") + "; others: " + ", ".join(names[:40]))
             break

@@ -176,3 +176,12 @@ def test_the_parameter_search_follows_values_computed_inside_a_loop(tmp_path):
     ev = gather(report, nb, {"steps": 8}, cwd=tmp_path)
     assert ev["causes"]["chunk"] == {"steps": 8}
     assert ev["parameter_fix"]["steps"]["to"] == 6  # the nearest value that runs: 7 still leaves width 0
+
+
+def test_a_removed_library_function_is_renamed_from_the_modules_full_dir(tmp_path):
+    # NumPy has over 400 public names; the renamed function sorts late (`trapezoid`), so dir() is taken whole.
+    nb = notebook(tmp_path, "import numpy as np\nys = np.linspace(0, 1, n)", "area = np.trapz(ys)")
+    report, ev = look(tmp_path, nb, "AttributeError", "module 'numpy' has no attribute 'trapz'", 2)
+    assert "trapezoid" in ev["attributes"]["dir"] and len(ev["attributes"]["dir"]) > 400
+    fix = run_fixers(report.model_copy(update={"evidence": ev}), FixContext(notebook=nb, notebook_code=""))
+    assert fix is not None and fix.new_source == "area = np.trapezoid(ys)"
