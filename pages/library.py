@@ -4,7 +4,9 @@ import streamlit as st
 
 from mlr.library import LibraryError
 from ui import resources
-from ui.library_view import handle_uploads, highlight
+from mlr import words
+from ui.library_view import handle_uploads
+from ui.search_results import search_results
 
 st.title("Library")
 settings = resources.settings()
@@ -23,14 +25,23 @@ if not health["ok"]:
         st.rerun()
 
 # -- add papers ----------------------------------------------------------------------------------------
-with st.form("upload", clear_on_submit=True):
-    files = st.file_uploader("Add PDFs", type=["pdf"], accept_multiple_files=True,
-                             help=f"Up to {settings.max_upload_mb} MB and {settings.max_pdf_pages} pages each.")
-    add_clicked = st.form_submit_button("Add to library", type="primary")
-if add_clicked and files:
+empty = not library.list()
+if empty:  # a first visit: what the four pages do, in order
+    st.markdown("MLR Copilot takes you from papers to a measured experiment, one page after the other: "
+                "**Library** keeps your papers and finds passages in them; **Ideas** turns a paper into a research "
+                "problem, related work and hypotheses; **Plan** edits a hypothesis' experiment plan and accepts it; "
+                "**Experiment** runs the plan's notebook and compares it with the baseline.")
+round_ = st.session_state.setdefault("upload-round", 0)  # a new uploader (emptied) after each upload
+files = st.file_uploader("Add PDFs", type=["pdf"], accept_multiple_files=True, key=f"upload-{round_}",
+                         help=f"Up to {settings.max_upload_mb} MB and {settings.max_pdf_pages} pages each.")
+add, samples = st.columns([1, 4])
+# The primary button is the next step: Upload once files are chosen, else (in an empty library) the samples.
+if add.button("Add to library", type="primary" if files else "secondary", key="library-add") and files:
     handle_uploads(jobs, files, settings.uploads_dir / ".incoming")
+    st.session_state["upload-round"] = round_ + 1
     st.rerun()
-if st.button("Load sample papers", help="The three short papers bundled with MLR Copilot"):
+if samples.button("Load sample papers", type="primary" if empty and not files else "secondary", key="library-samples",
+                  help="The three short papers bundled with MLR Copilot"):
     if not jobs.submit_samples():
         st.error(f"No sample papers found in {settings.samples_dir}.")
     else:
@@ -48,7 +59,8 @@ def progress_panel():
         state = {"queued": "running", "running": "running", "added": "complete", "duplicate": "complete",
                  "done": "complete"}.get(shown, "error")
         with st.status(f"{job.label} — {shown}", state=state, expanded=not job.done or state == "error"):
-            st.progress(job.fraction, text=job.stage)
+            if state != "error":  # a rejected file did not get "done": no full bar beside its error
+                st.progress(job.fraction, text=words.stage(job.stage))
             if job.message or job.error:
                 (st.error if state == "error" else st.write)(job.message or job.error)
     if not jobs.active():
@@ -96,6 +108,7 @@ st.subheader("Search")
 col_q, col_k = st.columns([5, 1])
 query = col_q.text_input("Search passages", placeholder="e.g. limitations of the baseline")
 k = col_k.number_input("Results", min_value=1, max_value=50, value=5)
+details = st.toggle("Details: similarity scores and passage ids", key="library-details")
 if query.strip():
     try:
         passages = library.retriever.search(query, k=int(k))
@@ -104,7 +117,4 @@ if query.strip():
         passages = []
     if not passages and papers:
         st.info("No passages matched.")
-    for p in passages:
-        with st.container(border=True):
-            st.markdown(f"**{p.title}** · {p.section} · page {p.page} · score {p.score:.3f}  \n`{p.chunk_id}`")
-            st.markdown(highlight(p.text, query))
+    search_results(passages, query, details=details)
