@@ -18,6 +18,7 @@ from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
 from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
+from ui.untrusted import escape, markdown as untrusted_markdown
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
                "cancelled": "🚫", "interrupted": "⚠️"}
@@ -48,7 +49,7 @@ def pick_plan(plans: list[PlanListing]) -> PlanListing | None:
         with st.expander("Plan details", expanded=False):
             for field in ("objective", "method", "dataset", "baseline", "primary_metric", "compute_budget"):
                 if value := getattr(choice.data, field):
-                    st.markdown(f"**{field.replace('_', ' ').capitalize()}** · {value}")
+                    st.markdown(f"**{field.replace('_', ' ').capitalize()}** · {escape(value)}")
     return choice
 
 
@@ -80,7 +81,7 @@ def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | No
     proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
     _remember("prototype", proto.slug)
     if proto.description:
-        st.caption(proto.description)
+        st.caption(escape(proto.description))
     return proto
 
 
@@ -218,7 +219,7 @@ def render_run(run: Run) -> None:
         right.dataframe(words.rows(run.metrics, "metric"), hide_index=True, width="stretch")
     if err:
         where = f" in cell {err.cell_index}" if err.cell_index is not None else ""
-        st.error(f"{err.ename}{where}: {err.evalue}")
+        st.error(escape(f"{err.ename}{where}: {err.evalue}"))
         if err.traceback:
             with st.expander("Traceback"):
                 st.code(err.traceback, language=None)
@@ -240,7 +241,7 @@ def render_run(run: Run) -> None:
 
 def render_cell(cell) -> None:
     if cell.cell_type == "markdown":
-        st.markdown(cell.source)
+        untrusted_markdown(cell.source)
         return
     if cell.cell_type != "code":
         return
@@ -257,6 +258,6 @@ def render_cell(cell) -> None:
             elif out.kind == "image" and out.image_png:
                 st.image(base64.b64decode(out.image_png))
             elif out.kind == "markdown":
-                st.markdown(out.text)
+                untrusted_markdown(out.text)
             elif out.text:
                 st.text(out.text)

@@ -11,6 +11,7 @@ from mlr.agents.idea_schemas import CRITERIA
 from mlr.store import Store
 from mlr.store.records import (Chunk, GapData, Hypothesis, NearPassageData, NoveltyData, Plan, Problem, ProblemData,
                                RelatedItem, ReviewData)
+from ui.untrusted import escape, markdown as untrusted_markdown
 
 MAX_GAPS = 3
 
@@ -47,12 +48,12 @@ def passage(p: Chunk | RelatedItem | NearPassageData, *, score_label: str = "sco
             score: float | None = None) -> None:
     """A library passage with where it comes from: paper, section, page."""
     chunk_id = p.id if isinstance(p, Chunk) else p.chunk_id
-    head = f"**{p.title or getattr(p, 'file_name', None)}** · {p.section or 'text'} · p. {p.page}"
+    head = f"**{escape(p.title or getattr(p, 'file_name', None))}** · {escape(p.section or 'text')} · p. {p.page}"
     if score is not None:
         head += f" · {score_label} {score:.2f}"
     st.markdown(head + f"  \n`{chunk_id}`")
     text = p.text or ""
-    st.markdown("> " + (text[:700] + " …" if len(text) > 700 else text).replace("\n", " "))
+    st.markdown("> " + escape((text[:700] + " …" if len(text) > 700 else text).replace("\n", " ")))
 
 
 def problem_editor(store: Store, problem: Problem) -> None:
@@ -116,9 +117,9 @@ def related_view(store: Store, problem: Problem) -> None:
         st.markdown("**Recent papers from online sources**")
         for r in online:
             year = f" ({r.year})" if r.year else ""
-            st.markdown(f"- [{r.title}]({r.url}){year} · {r.source}" if r.url else f"- {r.title}{year} · {r.source}")
+            st.markdown(f"- {escape(r.title)}{year} · {escape(r.source)}" + (f" · `{escape(r.url)}`" if r.url else ""))
             if r.abstract:
-                st.caption(r.abstract[:400])
+                st.caption(escape(r.abstract[:400]))
 
 
 def review_view(review: ReviewData) -> None:
@@ -141,21 +142,22 @@ def review_view(review: ReviewData) -> None:
 
 def plan_view(plan: Plan) -> None:
     d = plan.data
-    st.markdown(f"**Plan** v{plan.version} · {plan.status}  \n**Objective:** {d.objective}  \n"
-                f"**Dataset:** {d.dataset} · **Baseline:** {d.baseline} · **Metric:** {d.primary_metric} "
-                f"({'lower' if d.higher_is_better is False else 'higher'} is better) · **Budget:** {d.compute_budget}")
-    st.markdown("\n".join(f"{i}. {step}" for i, step in enumerate(d.experiment_design, 1)))
+    st.markdown(f"**Plan** v{plan.version} · {plan.status}  \n**Objective:** {escape(d.objective)}  \n"
+                f"**Dataset:** {escape(d.dataset)} · **Baseline:** {escape(d.baseline)} · **Metric:** "
+                f"{escape(d.primary_metric)} ({'lower' if d.higher_is_better is False else 'higher'} is better)"
+                f" · **Budget:** {escape(d.compute_budget)}")
+    st.markdown("\n".join(f"{i}. {escape(step)}" for i, step in enumerate(d.experiment_design, 1)))
     modes_note(d)
     if params := d.parameter_list():
         st.markdown("**Parameters to vary:** " + "; ".join(
-            f"`{p.name}` ∈ {p.values} ({p.description})" for p in params))
+            f"{escape(p.name)} ∈ {escape(p.values)} ({escape(p.description)})" for p in params))
 
 
 def hypothesis_card(store: Store, h: Hypothesis, number: int) -> tuple[bool, bool, bool]:
     """Shows one hypothesis; returns which buttons were pressed: (plan, review, edit)."""
     with st.container(border=True):
-        st.markdown(f"#### H{number} · {h.data.method}")
-        st.write(h.data.rationale)
+        st.markdown(f"#### H{number} · {escape(h.data.method)}")
+        untrusted_markdown(h.data.rationale)
         demo_note(h.generated_by)
         modes_note(h.data)
         with st.expander(f"Cited passages ({len(h.data.citations)})", expanded=False):

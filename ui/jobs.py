@@ -12,6 +12,7 @@ import streamlit as st
 from mlr import words
 from mlr.jobs import Job
 from ui import resources
+from ui.untrusted import escape
 
 
 def get(key: str) -> Job | None:
@@ -43,7 +44,7 @@ def poll(key: str, *, lines: int = 6, stream: bool = True) -> None:
         if job.stage not in ("starting", "queued") and job.fraction:
             st.progress(job.fraction, text=words.stage(job.stage))
         for line in job.lines[-lines:]:
-            st.write(line)
+            st.markdown(escape(line))  # a line may quote the model or a paper
         if stream and job.text:
             st.caption(f"The model is writing ({trying}, the last answer was not usable):" if trying else
                        "The model is writing:")

@@ -12,6 +12,7 @@ from mlr.experiments.progress import EXP_WORDS
 from mlr.experiments.space import SearchSpace
 from mlr.store.loop_records import Loop, LoopExperiment
 from ui import resources
+from ui.untrusted import escape
 
 
 def act(action, message: str) -> None:
@@ -35,7 +36,7 @@ def awaiting(loop: Loop, exps: list[LoopExperiment]) -> None:
                 "you approve it.")
     for e in waiting:
         with st.container(border=True):
-            st.markdown(f"**Experiment {e.ordinal}** · {e.reason or 'a code change proposed by the model'}")
+            st.markdown(f"**Experiment {e.ordinal}** · {escape(e.reason or 'a code change proposed by the model')}")
             st.code(e.diff or "(no diff recorded)", language="diff")
             note = st.text_input("Note to the agent (optional)", key=f"xl-note-{loop.id}-{e.id}")
             a, r = st.columns(2)
@@ -74,5 +75,5 @@ def code_changes(exps: list[LoopExperiment]) -> None:
         return
     with st.expander(f"Code changes tried ({len(tried)})"):
         for e in tried:
-            st.markdown(f"**Experiment {e.ordinal}** · {e.kind} · {EXP_WORDS.get(e.status, e.status)} · {e.reason}")
+            st.markdown(f"**Experiment {e.ordinal}** · {e.kind} · {EXP_WORDS.get(e.status, e.status)} · {escape(e.reason)}")
             st.code(e.diff, language="diff")
