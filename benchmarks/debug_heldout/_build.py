@@ -1,16 +1,17 @@
 """Writes the held-out broken notebooks of this folder and manifest.json (run: python _build.py).
 
-Held out: written from real-world failure kinds (issue 12's list), never used to tune a rule. Each
+Written from real-world failure kinds (issue 12's list); a development set since its first measurement (README.md). Each
 notebook follows the prototype contract (a `parameters` cell, metrics.json at the end) and carries one
 bug as a researcher would make it. ``expect``: fixed | stop; ``command``: the right pip line for a stop.
 Standard library, numpy and pandas only.
 """
 
-import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-METRICS = 'import json\njson.dump({"accuracy": float(accuracy)}, open("metrics.json", "w"))\nprint("accuracy", accuracy)'
+sys.path.insert(0, str(HERE.parent))
+from broken_sets import METRICS, write  # noqa: E402  (the shared writer)
 
 NOTEBOOKS = {
     # library API drift: a function removed in NumPy 2 (np.trapz -> np.trapezoid)
@@ -89,27 +90,5 @@ NOTEBOOKS = {
 }
 
 
-def cell(source, cell_type="code", tags=None, idx=0):
-    c = {"cell_type": cell_type, "id": f"c{idx}", "metadata": {"tags": tags} if tags else {}, "source": source}
-    if cell_type == "code":
-        c.update(execution_count=None, outputs=[])
-    return c
-
-
-def build():
-    manifest = {}
-    for name, spec in NOTEBOOKS.items():
-        cells = [cell(f"# {name}\nA held-out broken prototype ({spec['cls']}).", "markdown", idx=0),
-                 cell(spec["params"], tags=["parameters"], idx=1)]
-        cells += [cell(src, idx=i + 2) for i, src in enumerate(spec["cells"])]
-        nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                          "language": "python"},
-                                           "mlr": {"primary_metric": "accuracy", "higher_is_better": True}},
-              "nbformat": 4, "nbformat_minor": 5}
-        (HERE / f"{name}.ipynb").write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
-        manifest[name] = {k: spec.get(k) for k in ("cls", "expect", "command")}
-    (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-
-
 if __name__ == "__main__":
-    build()
+    write(HERE, NOTEBOOKS)
