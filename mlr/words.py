@@ -113,3 +113,28 @@ def model_failure(what: str, tries: int | None = None) -> str:
     """ "The model could not produce a usable hypothesis (3 tries). Try again, or use a larger model (Ollama)." """
     counted = f" ({plural(tries, 'try', 'tries')})" if tries else ""
     return f"The model could not produce a usable {what}{counted}. Try again, or use a larger model (Ollama)."
+
+
+# -- where the researcher is on the Ideas page ----------------------------------------------------------------
+IDEA_STEPS = ("Problem", "Related work", "Hypotheses", "Plans")
+
+
+def ideas_step(has_problem: bool, has_related: bool, hypotheses: int) -> int:
+    """The Ideas page's current step (1-4): the first one not done yet; plans once there are hypotheses."""
+    if not has_problem:
+        return 1
+    if hypotheses:
+        return 4
+    return 3 if has_related else 2
+
+
+def steps_line(current: int) -> str:
+    """ "✓ 1 Problem → **2 Related work** → 3 Hypotheses → 4 Plans" as Markdown: done, current (bold), to come."""
+    def shown(number: int, name: str) -> str:
+        if number < current:
+            return f":green[✓ {number} {name}]"
+        if number == current:
+            return f"**:blue[{number} {name}]**"
+        return f":gray[{number} {name}]"
+
+    return " → ".join(shown(number, name) for number, name in enumerate(IDEA_STEPS, 1))

@@ -31,6 +31,7 @@ paper_id = st.selectbox("Paper", list(by_id), format_func=lambda i: f"#{i} · {b
                         index=list(by_id).index(st.session_state["ideas_paper"])
                         if st.session_state.get("ideas_paper") in by_id else 0)
 st.session_state["ideas_paper"] = paper_id
+steps = st.empty()  # 1 Problem → 2 Related work → 3 Hypotheses → 4 Plans, filled once the current step is known
 key = ideas_jobs.key_for(paper_id)
 busy = ideas_jobs.busy(key)
 ideas_jobs.panel(key)
@@ -42,12 +43,13 @@ problem = None
 if problems:
     stamps = {p.id: p.created_at for p in problems}
     choice = st.selectbox("Problem", list(stamps), key=f"problem-choice-{paper_id}",
-                          format_func=lambda i: f"#{i} · extracted {stamps[i]}")
+                          format_func=lambda i: f"#{i} · extracted {words.ago(stamps[i])}")
     problem = next(p for p in problems if p.id == choice)
 if st.button("Extract the research problem again" if problem else "Extract the research problem", disabled=busy):
     ideas_jobs.start(key, "Extracting the research problem",
                      lambda rec, job: rec.problem(paper_id, on_token=job.on_token))
 if problem is None:
+    steps.markdown(words.steps_line(1))
     st.caption("The model reads the abstract, introduction and limitations (or the opening of a paper without "
                "sections) and names the task, the gaps with the passage each comes from, and keywords.")
     st.stop()
@@ -73,6 +75,7 @@ ideas_view.related_view(store, problem)
 # -- 3. hypotheses ---------------------------------------------------------------------------------
 st.header("3 · Hypotheses")
 hypotheses = store.hypotheses_for_problem(problem.id)
+steps.markdown(words.steps_line(words.ideas_step(True, bool(problem.related), len(hypotheses))))
 left, right = st.columns([1, 3])
 n = left.number_input("How many", 1, 10, settings.n_hypotheses, key="ideas_n")
 with right:

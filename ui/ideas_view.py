@@ -14,6 +14,7 @@ from mlr.store.records import (Chunk, GapData, Hypothesis, NearPassageData, Nove
 from ui.untrusted import escape, markdown as untrusted_markdown
 
 MAX_GAPS = 3
+SHOWN_PASSAGES = 3  # related-work passages shown open; the others fold into "N more passages"
 
 
 def modes_note(data) -> None:
@@ -44,14 +45,13 @@ def demo_note(generated_by: str) -> None:
         st.caption(":orange[Demo-grade output from a tiny embedded model: it shows the flow, not research.]")
 
 
-def passage(p: Chunk | RelatedItem | NearPassageData, *, score_label: str = "score",
-            score: float | None = None) -> None:
-    """A library passage with where it comes from: paper, section, page."""
+def passage(p: Chunk | RelatedItem | NearPassageData, *, score_label: str = "similarity",
+            score: float | None = None, details: bool = False) -> None:
+    """A library passage with where it comes from: paper, section, page; its score and id only with ``details``."""
     chunk_id = p.id if isinstance(p, Chunk) else p.chunk_id
-    head = f"**{escape(p.title or getattr(p, 'file_name', None))}** · {escape(p.section or 'text')} · p. {p.page}"
-    if score is not None:
-        head += f" · {score_label} {score:.2f}"
-    st.markdown(head + f"  \n`{chunk_id}`")
+    st.markdown(f"**{escape(p.title or getattr(p, 'file_name', None))}** · {escape(p.section or 'text')} · page {p.page}")
+    if details:
+        st.caption((f"{score_label} {score:.3f} · " if score is not None else "") + f"passage `{chunk_id}`")
     text = p.text or ""
     st.markdown("> " + escape((text[:700] + " …" if len(text) > 700 else text).replace("\n", " ")))
 
@@ -63,7 +63,7 @@ def problem_editor(store: Store, problem: Problem) -> None:
 
     def label(chunk_id: str) -> str:
         c = chunks.get(chunk_id)
-        return f"{chunk_id} · {c.section or 'text'} · p. {c.page}" if c else f"{chunk_id} (missing)"
+        return f"{c.section or 'text'}, page {c.page}: {c.text[:60]}…" if c else "a passage no longer in the library"
 
     with st.form(f"problem-{problem.id}"):
         task = st.text_area("Task", data.task, key=f"task-{problem.id}")
@@ -102,13 +102,21 @@ def related_view(store: Store, problem: Problem) -> None:
     if not library:
         st.info("No passage of another paper matches yet. Add related papers on the Library page; until then "
                 "hypotheses can only build on this paper's own passages.")
-    for r in library:
-        with st.container(border=True):
-            passage(r, score=r.score, score_label="similarity")
+    else:
+        details = st.toggle("Details: similarity scores and passage ids", key=f"related-details-{problem.id}")
+        for r in library[:SHOWN_PASSAGES]:  # the first three open, the rest folded
+            with st.container(border=True):
+                passage(r, score=r.score, details=details)
+        if len(library) > SHOWN_PASSAGES:
+            with st.expander(f"{words.plural(len(library) - SHOWN_PASSAGES, 'more passage')}"):
+                for r in library[SHOWN_PASSAGES:]:
+                    with st.container(border=True):
+                        passage(r, score=r.score, details=details)
     if library:
+        named = {r.chunk_id: f"{r.title}, {r.section or 'text'}, page {r.page}" for r in library}
         with st.form(f"related-{problem.id}"):
-            keep = st.multiselect("Passages the hypotheses may build on", [r.chunk_id for r in library],
-                                  default=[r.chunk_id for r in library], key=f"keep-{problem.id}")
+            keep = st.multiselect("Passages the hypotheses may build on", list(named), format_func=named.get,
+                                  default=list(named), key=f"keep-{problem.id}")
             if st.form_submit_button("Save selection"):
                 store.update_problem(problem.id, related=[r.stored() for r in related
                                                           if r.chunk_id in keep or r.source != "library"])
@@ -130,14 +138,14 @@ def review_view(review: ReviewData) -> None:
     novelty = review.novelty or NoveltyData()
     top = novelty.max_similarity
     if novelty.restates_existing:
-        st.warning(f"May restate existing work: a library passage is {top:.2f} similar "
-                   f"(threshold {novelty.threshold:.2f}).")
+        st.warning("May restate existing work: a library passage says nearly the same (see the nearest passages).")
     else:
-        st.caption(f"Novelty evidence: nearest library passage {top:.2f} similar "
-                   f"(restatement threshold {novelty.threshold:.2f}).")
-    with st.expander("Nearest library passages"):
+        st.caption("Novelty evidence: no library passage says the same; the nearest ones are below.")
+    with st.expander("Details: nearest library passages, similarity scores"):
+        st.caption(f"Nearest similarity {top:.2f}; a hypothesis restates existing work at "
+                   f"{novelty.threshold:.2f} or more.")
         for p in novelty.nearest:
-            passage(p, score=p.similarity, score_label="similarity")
+            passage(p, score=p.similarity, details=True)
 
 
 def plan_view(plan: Plan) -> None:

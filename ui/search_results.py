@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlr import relevance
+from mlr.safe_text import escape
 from ui.library_view import highlight
 
 
@@ -22,7 +23,7 @@ def search_results(passages: list, query: str, *, details: bool) -> None:
                    f"{relevance.MIN_SIMILARITY:.2f} and are not shown.")
     for p in shown:
         with st.container(border=True):
-            st.markdown(f"**{highlight(p.title, '')}** · {highlight(p.section, '')} · page {p.page}")  # escaped
+            st.markdown(f"**{escape(p.title)}** · {escape(p.section)} · page {p.page}")
             if details:
                 st.caption(f"similarity {p.score:.3f} · passage `{p.chunk_id}`")
             st.markdown(highlight(p.text, query))

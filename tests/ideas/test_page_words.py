@@ -71,3 +71,33 @@ def test_a_failed_review_reads_as_words_and_try_again_runs_it_once_more(app, rea
     scripted.enqueue(review_scores(4))
     click(at, "Try again")
     wait_for(lambda: store.get_hypothesis(hid).review is not None)
+
+
+def test_steps_show_where_the_researcher_is_and_related_work_folds_after_three(app, real_library, store):  # noqa: F811
+    problem_id = store.add_problem(1, problem_answer(store))
+    at = app("pages/ideas.py")
+    line = next(m.value for m in at.markdown if "Related work" in m.value and "→" in m.value)
+    assert line == ":green[✓ 1 Problem] → **:blue[2 Related work]** → :gray[3 Hypotheses] → :gray[4 Plans]"
+
+    chunks = [c for paper in (2, 1) for c in store.paper_chunks(paper)][:5]
+    assert len(chunks) == 5
+    store.update_problem(problem_id, related=[
+        {"source": "library", "chunk_id": c.id, "paper_id": c.paper_id, "title": f"Paper {c.paper_id}",
+         "section": c.section, "page": c.page, "score": 0.5 - i / 100, "text": c.text} for i, c in enumerate(chunks)])
+    at.run()
+    assert any(m.value.startswith(":green[✓ 1 Problem] → :green[✓ 2 Related work] → **:blue[3 Hypotheses]**")
+               for m in at.markdown)
+    folded = next(e for e in at.expander if e.label == "2 more passages")
+    assert sum("· page " in m.value for m in folded.markdown) == 2
+    heads = [m.value for m in at.markdown if m.value.startswith("**Paper ")]
+    assert len(heads) == 5  # three open, two folded
+    shown = "\n".join([*heads, *(c.value for c in at.caption)])
+    assert "similarity" not in shown and not any(c.id in shown for c in chunks)  # no raw scores, no passage ids
+    at.toggle(key=f"related-details-{problem_id}").set_value(True).run()
+    assert [c.value for c in at.caption if c.value.startswith("similarity")] == [
+        f"similarity {0.5 - i / 100:.3f} · passage `{c.id}`" for i, c in enumerate(chunks)]
+
+    store.add_hypothesis(problem_id, hypothesis_answer(store) | {
+        "citations": [{"chunk_id": chunks[0].id, "paper_id": chunks[0].paper_id}]})
+    at.run()
+    assert any(m.value.endswith("**:blue[4 Plans]**") for m in at.markdown)
