@@ -54,7 +54,9 @@ def parse(prepared: Prepared, embedder, *, max_mb: int, max_pages: int, progress
     prepared.pdf = extract(prepared.data, max_mb=max_mb, max_pages=max_pages)
     if progress:
         progress("chunk", 0.2)
-    blocks, prepared.sections = split_sections(prepared.pdf.pages)
+    info: dict = {}
+    blocks, prepared.sections = split_sections(prepared.pdf.pages, prepared.pdf.outline, prepared.pdf.styled, info)
+    prepared.pdf.meta["structure"] = info["structure"]  # outline | font | words: kept with the paper
     prepared.chunks = chunk_blocks(blocks, embedder)
     if not prepared.chunks:
         # All text sat in excluded sections (e.g. a bare reference list): nothing could answer a question.

@@ -41,6 +41,12 @@ class PdfText:
     authors: list[str] = field(default_factory=list)
     year: int | None = None
     meta: dict = field(default_factory=dict)
+    # The document outline (bookmarks LaTeX/hyperref and most writers add): top-level entries as
+    # (title, 1-based page), in order. Empty when the PDF has none.
+    outline: list[tuple[str, int]] = field(default_factory=list)
+    # Per page, the lines set in a heading style (larger than the body text, or bold), normalised by
+    # ``heading_key``: what the font says is a heading when there is no outline.
+    styled: list[set[str]] = field(default_factory=list)
 
 
 def check_bytes(data: bytes, *, max_mb: int) -> None:
@@ -91,9 +97,12 @@ def extract(data: bytes, *, max_mb: int, max_pages: int) -> PdfText:
     check_bytes(data, max_mb=max_mb)
     reader = open_pdf(data, max_pages=max_pages)
     raw_pages = []
+    fragments: list[list[tuple[str, float, bool]]] = []
     try:
         for page in reader.pages:
-            raw_pages.append(page.extract_text() or "")
+            frags: list[tuple[str, float, bool]] = []
+            raw_pages.append(page.extract_text(visitor_text=_fragment_collector(frags)) or "")
+            fragments.append(frags)
     except PdfReadError as exc:
         raise DamagedPdfError(f"The PDF is damaged: page {len(raw_pages) + 1} cannot be read ({exc}).") from exc
     except Exception as exc:
@@ -105,7 +114,77 @@ def extract(data: bytes, *, max_mb: int, max_pages: int) -> PdfText:
                               "e.g. `ocrmypdf in.pdf out.pdf`, and upload the result.")
     title, authors = _title_authors(reader, pages[0])
     return PdfText(pages=pages, title=title, authors=authors, year=_year(reader, pages[0]),
-                   meta={"producer": _meta(reader, "/Producer")})
+                   meta={"producer": _meta(reader, "/Producer")}, outline=outline(reader),
+                   styled=styled_lines(fragments))
+
+
+# -- structure: outline and heading styles ----------------------------------------------------------
+
+def heading_key(text: str) -> str:
+    """A heading's text for comparison: NFKC, lower case, single spaces, no trailing dots or colons."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip(" .:").lower()
+
+
+def outline(reader: PdfReader) -> list[tuple[str, int]]:
+    """Top-level bookmarks as (title, 1-based page); [] when the PDF has none or they cannot be read."""
+    try:
+        items = reader.outline
+    except Exception as exc:  # noqa: BLE001 - a broken outline only costs us the structure it would give
+        log.info("unreadable outline (%s); sections come from the text", exc)
+        return []
+    out = []
+    for item in items or []:
+        if isinstance(item, list):  # children of the previous entry: subsections stay in their section
+            continue
+        try:
+            title, page = str(item.title or "").strip(), reader.get_destination_page_number(item)
+        except Exception:  # noqa: BLE001 - an entry pointing nowhere is skipped
+            continue
+        if title and page is not None and page >= 0:
+            out.append((title, page + 1))
+    return out
+
+
+def _fragment_collector(frags: list[tuple[str, float, bool]]):
+    def visit(text, cm, tm, font_dict, font_size):
+        if text:
+            scale = abs(tm[3]) * abs(cm[3]) if tm[3] and cm[3] else 1.0
+            font = str((font_dict or {}).get("/BaseFont", "")).lower()
+            frags.append((text, round(float(font_size) * scale, 1), "bold" in font or "black" in font))
+    return visit
+
+
+def styled_lines(pages: list[list[tuple[str, float, bool]]]) -> list[set[str]]:
+    """Per page, the lines (``heading_key``) whose text is all larger than the body size or bold.
+
+    The body size is the size that sets the most characters in the document. A line is the text
+    between line breaks of consecutive fragments; short lines only (a heading is not a paragraph).
+    """
+    sizes: Counter[float] = Counter()
+    for frags in pages:
+        for text, size, _ in frags:
+            sizes[size] += len(text.strip())
+    if not sizes:
+        return [set() for _ in pages]
+    body = sizes.most_common(1)[0][0]
+    out = []
+    for frags in pages:
+        found: set[str] = set()
+        line, styled = "", True
+        for text, size, bold in frags:
+            pieces = text.split("\n")
+            for j, piece in enumerate(pieces):
+                if j > 0:  # a line break inside this fragment ends the current line
+                    if line.strip() and styled and len(line.split()) <= 10:
+                        found.add(heading_key(line))
+                    line, styled = "", True
+                if piece.strip():
+                    line += piece
+                    styled = styled and (size >= body * 1.1 or (bold and size >= body * 0.95))
+        if line.strip() and styled and len(line.split()) <= 10:
+            found.add(heading_key(line))
+        out.append(found)
+    return out
 
 
 # -- clean-up ---------------------------------------------------------------------------------------
@@ -142,12 +221,18 @@ def _shape(line: str) -> str:
 
 
 def _running_lines(pages: list[list[str]]) -> set[str]:
-    """Lines at the top or bottom of at least half the pages (3+): running headers and footers."""
-    if len(pages) < 3:
+    """Lines at the top or bottom of at least half the pages (2+): running headers and footers.
+
+    On a two-page paper both pages must carry the line, and it must look like a header (short, not
+    a sentence), so a heading or sentence that happens to repeat is kept.
+    """
+    if len(pages) < 2:
         return set()
     counts: Counter[str] = Counter()
     for lines in pages:
         counts.update({_shape(ln) for ln in lines[:3] + lines[-3:]})
+    if len(pages) == 2:
+        return {shape for shape, n in counts.items() if n == 2 and len(shape) <= 100 and not shape.endswith(".")}
     return {shape for shape, n in counts.items() if n >= max(3, len(pages) // 2)}
 
 

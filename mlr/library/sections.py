@@ -1,9 +1,18 @@
-"""Best-effort section finding on extracted page text, and the references cut.
+"""Section finding on extracted page text, and the references cut.
 
-pypdf's plain mode keeps headings on their own line in most one- and two-column papers, so a
-heading is a short line, optionally numbered ("3", "3.1", "III."), whose words name a known
-section. Numbered headings with other words ("4 Our Approach") also count when their number
-continues the sequence, which keeps table rows and list items out.
+Three sources, best first (``split_sections`` says which it used):
+
+1. ``outline``: the PDF's own bookmarks (LaTeX/hyperref writes them), each a title and a page; the
+   section starts at the line of that page that reads as the title (else at the top of the page).
+2. ``font``: lines set larger than the body text or in bold that are numbered ("3 Method") or name a
+   known section; a body-font line that happens to read "Related work" is not a heading.
+3. ``words``: the last resort. pypdf's plain mode keeps headings on their own line in most one- and
+   two-column papers, so a heading is a short line, optionally numbered ("3", "3.1", "III."), whose
+   words name a known section. Numbered headings with other words ("4 Our Approach") also count when
+   their number continues the sequence, which keeps table rows and list items out.
+
+With 1 and 2 a line that reads exactly "References" (or "Acknowledgements") still starts that section,
+so the references cut never depends on the PDF's outline being complete.
 """
 
 from __future__ import annotations
@@ -86,11 +95,81 @@ def heading(line: str, last_number: int) -> tuple[str, int | None] | None:
     return None
 
 
-def split_sections(pages: list[str]) -> tuple[list[Block], list[str]]:
+def heading_name(title: str) -> str:
+    """The section name of a heading's text: its canonical name, else its words in lower case."""
+    key = re.sub(r"\s+", " ", title).strip(" .:")
+    m = _HEADING.match(key)
+    words = m.group("words") if m else re.sub(rf"^{_NUMBER}\s+", "", key)
+    return _canonical(words) or words.strip(" :").lower()
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" .:").lower()
+
+
+def _unnumbered(key: str) -> str:
+    return re.sub(r"^(?:\d{1,2}(?:\.\d{1,2}){0,2}\.?|[ivx]{1,5}\.|[a-h]\.)\s+", "", key)
+
+
+def _outline_marks(pages: list[str], outline: list[tuple[str, int]]) -> dict[tuple[int, int], str]:
+    """(page, line index) -> section name for each bookmark; line -1: the section starts at the top of the page."""
+    marks: dict[tuple[int, int], str] = {}
+    after: dict[int, int] = {}
+    for title, page in outline:
+        if not 1 <= page <= len(pages):
+            continue
+        want = _key(title)
+        lines = pages[page - 1].splitlines()
+        start = after.get(page, 0)
+        at = next((i for i in range(start, len(lines))
+                   if _key(lines[i]) == want or _unnumbered(_key(lines[i])) == _unnumbered(want)), -1)
+        if at >= 0:
+            after[page] = at + 1
+        marks[(page, at)] = heading_name(title)
+    return marks
+
+
+def _styled_heading(line: str, styled: set[str]) -> tuple[str, bool] | None:
+    """(section name, is a subsection) when a heading-styled line is a numbered or known heading."""
+    key = _key(line)
+    if key not in styled or len(line) > 80:
+        return None
+    m = _HEADING.match(line.strip())
+    if not m:
+        return None
+    num, words = m.group("num"), m.group("words")
+    name = _canonical(words)
+    if num is None and name is None:
+        return None  # a title, an author line, a bold caption: styled but not a section
+    return (name or words.strip(" :").lower()), bool(num and re.match(r"\d+\.\d", num))
+
+
+def _excluded_heading(line: str) -> str | None:
+    """"References" / "Acknowledgements" on a line of their own: the cut that must not be missed."""
+    m = _HEADING.match(line.strip())
+    name = _canonical(m.group("words")) if m else None
+    return name if name in EXCLUDED else None
+
+
+def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = None,
+                   styled: list[set[str]] | None = None, info: dict | None = None) -> tuple[list[Block], list[str]]:
     """Blocks of text in reading order with their section and page; and the sections found.
 
-    References and acknowledgements are cut out of the blocks (they are listed in the sections).
+    ``outline``: the PDF's top-level bookmarks, (title, 1-based page); ``styled``: per page the
+    heading-styled lines (``pdftext.styled_lines``). ``info["structure"]`` is set to the source used:
+    ``outline``, ``font`` or ``words``. References and acknowledgements are cut out of the blocks
+    (they are listed in the sections).
     """
+    marks = _outline_marks(pages, outline) if outline and len(outline) >= 2 else {}
+    styled = styled if styled and len(styled) == len(pages) else None
+    if marks:
+        mode = "outline"
+    elif styled and any(_styled_heading(ln, styled[i]) for i, p in enumerate(pages) for ln in p.splitlines()):
+        mode = "font"
+    else:
+        mode = "words"
+    if info is not None:
+        info["structure"] = mode
     blocks: list[Block] = []
     found: list[str] = []
     section, last_number = "front matter", 0
@@ -103,27 +182,46 @@ def split_sections(pages: list[str]) -> tuple[list[Block], list[str]]:
             blocks.append(Block(section, page_no, text))
         buf.clear()
 
+    def start(name: str, page_no: int) -> None:
+        nonlocal section, buf_page
+        flush(buf_page)
+        section, buf_page = name, page_no
+        if section not in found:
+            found.append(section)
+
     for page_no, page in enumerate(pages, start=1):
         if buf:  # a section running over the page break: a new block keeps the right page number
             flush(buf_page)
         buf_page = page_no
-        for line in page.splitlines():
+        if (page_no, -1) in marks:
+            start(marks[(page_no, -1)], page_no)
+        for i, line in enumerate(page.splitlines()):
+            if mode != "words":
+                name = marks.get((page_no, i)) if mode == "outline" else None
+                if mode == "font":
+                    hit = _styled_heading(line, styled[page_no - 1])
+                    if hit and not hit[1]:
+                        name = hit[0]
+                    elif hit:  # a subsection heading: kept as text of its section
+                        buf.append(line)
+                        continue
+                name = name or _excluded_heading(line)
+                if name:
+                    start(name, page_no)
+                else:
+                    buf.append(line)
+                continue
             inline = _INLINE_ABSTRACT.match(line)
             hit = heading(line, last_number)
             if inline and section == "front matter":
-                flush(buf_page)
-                section, buf_page = "abstract", page_no
-                found.append(section)
+                start("abstract", page_no)
                 buf.append(inline.group("rest"))
                 continue
             if hit:
-                flush(buf_page)
-                section, number = hit
-                buf_page = page_no
+                name, number = hit
+                start(name, page_no)
                 if number is not None:
                     last_number = number
-                if section not in found:
-                    found.append(section)
                 continue
             buf.append(line)
     flush(buf_page)
