@@ -73,6 +73,10 @@ class Settings(BaseModel):
     run_timeout_s: float = Field(3600.0, description="Whole-run timeout.")
     cell_timeout_s: float = Field(900.0, description="Per-cell timeout.")
     max_parallel_runs: int = Field(1, description="Runs at once (one per GPU by default).")
+    kernel_network: str = Field("auto", description="auto | off | on: the network of notebook runs (auto: none "
+                                "while online sources are off, through a new network namespace on Linux).")
+    kernel_env_allow: str = Field("", description="More environment variable names a notebook kernel may see "
+                                  "(comma-separated); the app's other variables (tokens, keys) never reach it.")
     unload_llm_before_run: bool = Field(True, description="Ask Ollama to unload the chat model before a GPU run.")
     success_bar: float = Field(0.10, description="Relative improvement a variant must reach (paper: 10 %).")
     debug_attempts: int = Field(3, description="Debug attempts before the loop stops.")

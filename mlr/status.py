@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
+from urllib.parse import urlsplit
+
+import psutil
 
 from mlr import system
 from mlr.config import Settings
+from mlr.execution import isolation
 from mlr.llm.errors import LLMError
 from mlr.llm.select import select_llm
 
@@ -41,6 +47,31 @@ def check_generation(llm) -> dict:
             "error": None if text.strip() else "empty answer"}
 
 
+def host_is_local(url: str) -> bool:
+    """Whether ``url``'s host is this machine: a loopback address, one of its interfaces' addresses, ``localhost``
+    or its own name. Any other name counts as another machine (names are not resolved: DNS may say anything)."""
+    host = (urlsplit(url if "://" in url else f"http://{url}").hostname or "").lower()
+    if host in ("", "localhost") or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host in {socket.gethostname().lower(), socket.getfqdn().lower()}
+    if ip.is_loopback or ip.is_unspecified:
+        return True
+    local = {a.address.split("%")[0] for addrs in psutil.net_if_addrs().values() for a in addrs}
+    return str(ip) in local
+
+
+def prompt_route(backend: str, ollama_host: str) -> dict:
+    """Where the model's prompts (passages of the researcher's papers, hypotheses, plans) go."""
+    if backend != "ollama":
+        return {"local": True, "where": f"the {backend} model inside this app"}
+    if host_is_local(ollama_host):
+        return {"local": True, "where": f"Ollama on this machine ({ollama_host})"}
+    return {"local": False, "where": f"Ollama at {ollama_host}, another machine"}
+
+
 def collect_status(settings: Settings, *, check: bool = False) -> dict:
     try:
         selection = select_llm(settings)
@@ -63,11 +94,15 @@ def collect_status(settings: Settings, *, check: bool = False) -> dict:
         if check:
             llm_info["check"] = {"ok": False, "tokens_per_s": 0.0, "error": str(exc)}
         models = []
+    embedding = embedding_status(settings, models)
     return {
         "llm": llm_info,
-        "embedding": embedding_status(settings, models),
+        "prompts": prompt_route(llm_info["backend"], settings.ollama_host),
+        "embedding": {**embedding, "local": embedding["backend"] != "ollama" or host_is_local(settings.ollama_host)},
         "gpus": system.gpus(),
         "cpu": system.cpu_ram(),
         "data_dir": str(settings.data_dir),
         "online_sources": settings.online_sources,
+        "notebook_network": isolation.state(settings.kernel_network, settings.online_sources).model_dump(),
+        "notebook_environment": "allow-listed: no tokens or keys of the app's environment reach a notebook",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlr.status import prompt_route
 from ui import resources
 
 
@@ -15,6 +16,10 @@ def render() -> None:
         # The pages use the model chosen when the server started (cached); the probe above is fresh.
         active = resources.llm()
         st.markdown(f"**LLM** · {active.backend} · `{active.model}`")
+        route = prompt_route(active.backend, resources.settings().ollama_host)
+        if not route["local"]:
+            st.warning(f"Prompts (passages of your papers, hypotheses, plans) go to {route['where']}: "
+                       "they leave this machine.")
         if active.demo_grade:
             st.caption("Small embedded demo model: output shows the flow, it is not research-grade.")
         if llm["backend"] != active.backend:
@@ -45,4 +50,10 @@ def render() -> None:
         st.markdown(f"**CPU** · {cpu['cores']} cores · {cpu['percent']:.0f} % · "
                     f"RAM {cpu['ram_used_gib']:.1f}/{cpu['ram_total_gib']:.1f} GiB")
         st.markdown(f"**Data** · `{status['data_dir']}`")
-        st.caption("Online sources: " + ("on" if status["online_sources"] else "off (nothing leaves this machine)"))
+        net = status["notebook_network"]
+        st.markdown("**Notebook runs** · " + ("no network (isolated)" if net["isolated"] else "with network")
+                    + " · allow-listed environment", help=net["reason"])
+        local = route["local"] and emb["local"]  # embeddings through Ollama send passages to its host
+        st.caption("Online sources: " + ("on" if status["online_sources"] else "off (nothing leaves this machine)"
+                                         if local else f"off, but passages and prompts go to Ollama at "
+                                         f"{resources.settings().ollama_host}, another machine"))

@@ -157,6 +157,10 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # papermill also logs every printed line at INFO: output.log has them already.
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    if os.environ.get("MLR_NET_ISOLATED") == "1":  # a network namespace of our own: papermill needs its loopback
+        from mlr.execution.isolation import loopback_up
+
+        loopback_up()
     spec_path = Path(argv[0])
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     run_dir = spec_path.parent

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mlr import system
 from mlr.config import REPO_ROOT
-from mlr.execution import procs
+from mlr.execution import isolation, procs
 from mlr.execution.child import OUTPUT_LOG, PROGRESS_FILE, RESULT_FILE, write_json_atomic
 from mlr.execution.errors import MetricsError
 from mlr.execution.metrics import read_metrics
@@ -101,9 +101,13 @@ class RunJob:
                 "parent_pid": os.getpid()}
         spec_path = self.run_dir / "spec.json"
         write_json_atomic(spec_path, spec)
-        env = {**os.environ, "MLR_RUN_ID": str(self.run_id), "MLR_RUN_DIR": str(self.run_dir),
-               "MLR_NOTEBOOK_DIR": str(Path(self.run.notebook).resolve().parent), "PYTHONUNBUFFERED": "1"}
-        extra: dict = {"llm_unloaded": unloaded}
+        network = isolation.state(self.settings.kernel_network, self.settings.online_sources)
+        # Allow-listed: tokens, keys and passwords of the app's environment never reach the notebook.
+        env = isolation.kernel_env(os.environ, {
+            "MLR_RUN_ID": str(self.run_id), "MLR_RUN_DIR": str(self.run_dir), "PYTHONUNBUFFERED": "1",
+            "MLR_NOTEBOOK_DIR": str(Path(self.run.notebook).resolve().parent),
+            "MLR_NET_ISOLATED": "1" if network.isolated else "0"}, allow=self.settings.kernel_env_allow)
+        extra: dict = {"llm_unloaded": unloaded, "net_isolated": network.isolated}
         with _gpu_lock:
             gpu = self._assign_gpu(gpus)
             if gpu is not None:
@@ -112,7 +116,8 @@ class RunJob:
                 self.store.set_progress(self.run_id, {"phase": "starting", "gpu_index": gpu})
         started = time.monotonic()
         with open(self.run_dir / "child.log", "ab") as child_log:
-            proc = subprocess.Popen([sys.executable, "-c", CHILD_BOOT, str(spec_path)],
+            proc = subprocess.Popen(isolation.command([sys.executable, "-c", CHILD_BOOT, str(spec_path)],
+                                                      network.isolated),
                                     cwd=self.run_dir, env=env, stdin=subprocess.DEVNULL, stdout=child_log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         self.store.update_run(self.run_id, pid=proc.pid, pid_identity=procs.process_identity(proc.pid),

@@ -19,6 +19,9 @@ class RunnerConfig(BaseModel):
     ollama_host: str = "http://127.0.0.1:11434"
     chat_model: str = ""
     ollama_probe_timeout_s: float = 2.0
+    online_sources: bool = False  # off: with kernel_network "auto", runs start without network
+    kernel_network: str = "auto"  # auto | off | on (mlr.execution.isolation)
+    kernel_env_allow: str = ""  # more environment variable names a kernel may see
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunnerConfig:
