@@ -6,7 +6,7 @@ import json
 
 import streamlit as st
 
-from mlr import words
+from mlr import version_diff, words
 from mlr.agents.idea_agent import IdeaError
 from mlr.agents.idea_flow import save_hypothesis, save_plan
 from mlr.store import Store
@@ -132,3 +132,25 @@ def history(versions: list[HypothesisVersion] | list[PlanVersion], current: int,
             new = restore(pick)
             flash(what.lower(), f"{what} version {pick} restored as version {new}.")
             st.rerun()
+        if len(versions) > 1:
+            compare(versions, what, key)
+
+
+def compare(versions: list[HypothesisVersion] | list[PlanVersion], what: str, key: str) -> None:
+    """Two versions side by side, the fields that differ (mlr/version_diff.py decides what differs)."""
+    st.markdown(f"**Compare two {what.lower()} versions**")
+    numbers = [v.version for v in versions]  # newest first: by default the one before the newest, and the newest
+    left, right = st.columns(2)
+    a = left.selectbox("Version", numbers, index=1, key=f"cmp-a-{key}")
+    b = right.selectbox("with version", numbers, index=0, key=f"cmp-b-{key}")
+    data = {v.version: v.data.stored() for v in versions}
+    changes = version_diff.changed(data[a], data[b])
+    if a == b:
+        st.caption("Pick two different versions.")
+    elif not changes:
+        st.caption(f"Versions {a} and {b} have the same fields.")
+    else:
+        st.dataframe([{"field": c.label, f"version {a}": c.before, f"version {b}": c.after} for c in changes],
+                     hide_index=True, width="stretch")
+        unchanged = len(version_diff.compare(data[a], data[b])) - len(changes)
+        st.caption(f"{words.plural(len(changes), 'field')} changed, {unchanged} the same.")
