@@ -94,6 +94,7 @@ class Settings(BaseModel):
     workspace_dir = _Under("data_dir", "workspace")
     db_path = _Under("workspace_dir", "mlr.sqlite3")
     uploads_dir = _Under("workspace_dir", "uploads")
+    incoming_dir = _Under("uploads_dir", ".incoming")  # uploads in flight (mlr/incoming.py)
     runs_dir = _Under("workspace_dir", "runs")
     prototypes_dir = _Under("workspace_dir", "prototypes")
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mlr.config import Settings
+from mlr.incoming import clean_incoming
 from mlr.jobs import Jobs
 from mlr.store import Store
 
@@ -51,6 +52,8 @@ class Workspace:
     def open(cls, settings: Settings | None = None, **kwargs) -> Workspace:
         settings = settings or Settings.from_env()
         settings.ensure_dirs()
+        if kwargs.get("serve_queue"):  # the app starting: uploads a crash left behind go
+            clean_incoming(settings.incoming_dir)
         return cls(settings, **kwargs)
 
     def _part(self, name: str, build: Callable[[], Any]) -> Any:

@@ -76,7 +76,9 @@ class StoreBase:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a commit is on the disk when it returns (NORMAL in WAL mode may lose the last commits on a power
+        # cut). Measured on this disk: 0.23 ms per commit instead of 0.015, nothing next to the app's write rate.
+        conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
