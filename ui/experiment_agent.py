@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mlr import words
 from mlr.agents.experiment_debug import DebugStop
 from mlr.agents.hub_candidates import find_candidates
 from mlr.execution.parameters import defaults
@@ -122,7 +123,7 @@ def _adaptation(plan, prototype, parameters, runner, store, experiment, scope) -
         else:
             run_id = _queue_variant(experiment, runner, prototype.path, result.parameters, parameters)
         if run_id is not None:
-            st.toast(f"Variant queued as run {run_id}" + (f" with {len(approved)} approved edit(s)." if approved else "."))
+            st.toast(f"Variant queued as run {run_id}" + (f" with {words.plural(len(approved), 'approved edit')}." if approved else "."))
 
 
 # -- 3. candidates -------------------------------------------------------------------------------------

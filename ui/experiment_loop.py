@@ -14,6 +14,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from mlr import words
 from mlr.experiments import control, outcome
 from mlr.experiments.progress import (
     ENDED,
@@ -142,7 +143,7 @@ def _status(loop: Loop, view: outcome.LoopView) -> None:
     if base is not None and base.mean is not None:
         st.caption(f"Goal: {loop.goal or 'improve ' + metric} · {metric} ({direction} is better) · baseline "
                    f"{mean_sd(base.mean, base.sd, base.n)} · success bar {loop.config.bar:.0%} · "
-                   f"{loop.config.seeds} seed(s)")
+                   f"{words.plural(loop.config.seeds, 'seed')}")
     if view.model_note:
         st.caption(f"Model: {view.model_note}")
 
@@ -212,7 +213,7 @@ def _chart(loop: Loop, exps: list[LoopExperiment], view: outcome.LoopView) -> No
             x="experiment:Q", y="y:Q", text="what:N"))
     st.altair_chart(alt.layer(*layers).properties(height=300), width="stretch", key=f"xl-chart-{loop.id}")
     best = view.best
-    caption = f"Progress: {len(dots)} experiments measured"
+    caption = f"Progress: {words.plural(len(dots), 'experiment')} measured"
     if best is not None and best.mean is not None:
         caption += f"; best so far: experiment {best.ordinal}, {mean_sd(best.mean, best.sd, best.n)}"
     st.caption(caption + ". Dashed lines: the baseline and the success bar; the line: the best so far.")

@@ -88,4 +88,4 @@ def _others(others) -> None:
     """Runs of this plan that are not compared here (another notebook or parameter schema), named apart."""
     if others:
         st.caption("Not compared here (other experiments of this plan): " + "; ".join(
-            f"{o.name} ({o.reason}): {len(o.run_ids)} run(s)" for o in others))
+            f"{o.name} ({o.reason}): {words.plural(len(o.run_ids), 'run')}" for o in others))

@@ -215,7 +215,7 @@ def test_experiment_loop_in_a_real_browser(browser, artifacts, tmp_path):
     server = AppServer(tmp_path / "data", artifacts / "server.log", env={"MLR_LLM_BACKEND": "embedded"}).start()
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     flow = Flow(page, artifacts)
-    measured = page.get_by_text(re.compile(r"^Progress: \d+ experiments measured")).first
+    measured = page.get_by_text(re.compile(r"^Progress: \d+ experiments? measured")).first
 
     def count() -> int:
         return int(re.search(r"Progress: (\d+)", measured.inner_text()).group(1))
