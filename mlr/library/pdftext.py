@@ -109,8 +109,11 @@ def extract(data: bytes, *, max_mb: int, max_pages: int) -> PdfText:
         raise DamagedPdfError(f"The PDF is damaged: page {len(raw_pages) + 1} cannot be read "
                               f"({type(exc).__name__}).") from exc
     pages = clean_pages(raw_pages)
-    if sum(len(p.strip()) for p in pages) < MIN_CHARS_PER_DOC:
-        raise ScannedPdfError("The PDF has no extractable text (a scanned document?). Run OCR on it first, "
+    found = sum(len(p.strip()) for p in pages)
+    if found < MIN_CHARS_PER_DOC:
+        what = "no extractable text" if not found else f"only {found} characters of text"
+        raise ScannedPdfError(f"The PDF has {what} in {len(pages)} page{'s' if len(pages) != 1 else ''} (at least "
+                              f"{MIN_CHARS_PER_DOC} are needed; a scanned document?). Run OCR on it first, "
                               "e.g. `ocrmypdf in.pdf out.pdf`, and upload the result.")
     title, authors = _title_authors(reader, pages[0])
     return PdfText(pages=pages, title=title, authors=authors, year=_year(reader, pages[0]),
