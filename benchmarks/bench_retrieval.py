@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
@@ -64,6 +65,7 @@ def render_distractors(folder: Path) -> list[tuple[Path, str]]:
     from build_pdfs import parse, render
 
     warnings.filterwarnings("ignore", message="character .* cannot be drawn")  # box-drawing characters in diagrams
+    logging.getLogger("fpdf").setLevel(logging.ERROR)
 
     out = []
     for doc in distractor_docs():

@@ -54,10 +54,10 @@ def _cut(text: str, spans: list[tuple[int, int]], start: int, end: int) -> int:
 
 
 def _group(blocks: list[Block]) -> list[tuple[str, str, list[tuple[int, int]]]]:
-    """Consecutive blocks of one section joined: (section, text, [(char offset, page)])."""
+    """Consecutive blocks of one section joined (a subsection starts anew): (section, text, [(char offset, page)])."""
     groups: list[tuple[str, str, list[tuple[int, int]]]] = []
     for b in blocks:
-        if groups and groups[-1][0] == b.section:
+        if groups and groups[-1][0] == b.section and not b.new_passage:
             section, text, marks = groups[-1]
             marks.append((len(text) + 1, b.page))
             groups[-1] = (section, text + " " + b.text, marks)

@@ -41,9 +41,9 @@ class PdfText:
     authors: list[str] = field(default_factory=list)
     year: int | None = None
     meta: dict = field(default_factory=dict)
-    # The document outline (bookmarks LaTeX/hyperref and most writers add): top-level entries as
-    # (title, 1-based page), in order. Empty when the PDF has none.
-    outline: list[tuple[str, int]] = field(default_factory=list)
+    # The document outline (bookmarks LaTeX/hyperref and most writers add): entries as
+    # (title, 1-based page, level), in order; level 0 = sections. Empty when the PDF has none.
+    outline: list[tuple[str, int, int]] = field(default_factory=list)
     # Per page, the lines set in a heading style (larger than the body text, or bold), normalised by
     # ``heading_key``: what the font says is a heading when there is no outline.
     styled: list[set[str]] = field(default_factory=list)
@@ -128,23 +128,29 @@ def heading_key(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip(" .:").lower()
 
 
-def outline(reader: PdfReader) -> list[tuple[str, int]]:
-    """Top-level bookmarks as (title, 1-based page); [] when the PDF has none or they cannot be read."""
+def outline(reader: PdfReader) -> list[tuple[str, int, int]]:
+    """Bookmarks as (title, 1-based page, level), two levels deep; [] when the PDF has none or they cannot be read."""
     try:
         items = reader.outline
     except Exception as exc:  # noqa: BLE001 - a broken outline only costs us the structure it would give
         log.info("unreadable outline (%s); sections come from the text", exc)
         return []
-    out = []
-    for item in items or []:
-        if isinstance(item, list):  # children of the previous entry: subsections stay in their section
-            continue
-        try:
-            title, page = str(item.title or "").strip(), reader.get_destination_page_number(item)
-        except Exception:  # noqa: BLE001 - an entry pointing nowhere is skipped
-            continue
-        if title and page is not None and page >= 0:
-            out.append((title, page + 1))
+    out: list[tuple[str, int, int]] = []
+
+    def walk(entries, level: int) -> None:
+        for item in entries or []:
+            if isinstance(item, list):  # children of the previous entry
+                if level == 0:
+                    walk(item, 1)
+                continue
+            try:
+                title, page = str(item.title or "").strip(), reader.get_destination_page_number(item)
+            except Exception:  # noqa: BLE001 - an entry pointing nowhere is skipped
+                continue
+            if title and page is not None and page >= 0:
+                out.append((title, page + 1, level))
+
+    walk(items, 0)
     return out
 
 

@@ -52,6 +52,9 @@ class Block:
     section: str
     page: int  # 1-based
     text: str
+    # True where a subsection begins: the chunker starts a new passage here instead of running the
+    # previous subsection's text into it (passages stay on one topic).
+    new_passage: bool = False
 
 
 def _canonical(words: str) -> str | None:
@@ -111,11 +114,16 @@ def _unnumbered(key: str) -> str:
     return re.sub(r"^(?:\d{1,2}(?:\.\d{1,2}){0,2}\.?|[ivx]{1,5}\.|[a-h]\.)\s+", "", key)
 
 
-def _outline_marks(pages: list[str], outline: list[tuple[str, int]]) -> dict[tuple[int, int], str]:
-    """(page, line index) -> section name for each bookmark; line -1: the section starts at the top of the page."""
-    marks: dict[tuple[int, int], str] = {}
+def _outline_marks(pages: list[str], outline: list[tuple]) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(page, line index) -> (section name, is a subsection) for each bookmark; line -1: at the top of the page.
+
+    ``outline`` entries are (title, page) or (title, page, level); level 1 and deeper are subsections,
+    which start a new passage but stay in their section (and only count where their line is found).
+    """
+    marks: dict[tuple[int, int], tuple[str, bool]] = {}
     after: dict[int, int] = {}
-    for title, page in outline:
+    for title, page, *rest in outline:
+        sub = bool(rest and rest[0])
         if not 1 <= page <= len(pages):
             continue
         want = _key(title)
@@ -125,7 +133,9 @@ def _outline_marks(pages: list[str], outline: list[tuple[str, int]]) -> dict[tup
                    if _key(lines[i]) == want or _unnumbered(_key(lines[i])) == _unnumbered(want)), -1)
         if at >= 0:
             after[page] = at + 1
-        marks[(page, at)] = heading_name(title)
+        elif sub:
+            continue
+        marks[(page, at)] = (heading_name(title), sub)
     return marks
 
 
@@ -160,7 +170,8 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
     ``outline``, ``font`` or ``words``. References and acknowledgements are cut out of the blocks
     (they are listed in the sections).
     """
-    marks = _outline_marks(pages, outline) if outline and len(outline) >= 2 else {}
+    top = [entry for entry in outline or [] if not (len(entry) > 2 and entry[2])]
+    marks = _outline_marks(pages, outline) if len(top) >= 2 else {}
     styled = styled if styled and len(styled) == len(pages) else None
     if marks:
         mode = "outline"
@@ -176,11 +187,21 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
     buf: list[str] = []
     buf_page = 1
 
+    fresh = False
+
     def flush(page_no: int) -> None:
+        nonlocal fresh
         text = " ".join(buf).strip()
         if text and section not in EXCLUDED:
-            blocks.append(Block(section, page_no, text))
+            blocks.append(Block(section, page_no, text, new_passage=fresh))
+            fresh = False
         buf.clear()
+
+    def subsection(line: str, page_no: int) -> None:
+        nonlocal buf_page, fresh
+        flush(buf_page)
+        buf_page, fresh = page_no, True
+        buf.append(line)  # its heading stays in the text: it says what the passage is about
 
     def start(name: str, page_no: int) -> None:
         nonlocal section, buf_page
@@ -194,17 +215,15 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
             flush(buf_page)
         buf_page = page_no
         if (page_no, -1) in marks:
-            start(marks[(page_no, -1)], page_no)
+            start(marks[(page_no, -1)][0], page_no)
         for i, line in enumerate(page.splitlines()):
             if mode != "words":
-                name = marks.get((page_no, i)) if mode == "outline" else None
-                if mode == "font":
-                    hit = _styled_heading(line, styled[page_no - 1])
-                    if hit and not hit[1]:
-                        name = hit[0]
-                    elif hit:  # a subsection heading: kept as text of its section
-                        buf.append(line)
-                        continue
+                mark = marks.get((page_no, i)) if mode == "outline" else None
+                hit = _styled_heading(line, styled[page_no - 1]) if mode == "font" else mark
+                if hit and hit[1]:  # a subsection: same section, but a passage does not run across its heading
+                    subsection(line, page_no)
+                    continue
+                name = hit[0] if hit else None
                 name = name or _excluded_heading(line)
                 if name:
                     start(name, page_no)

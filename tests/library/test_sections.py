@@ -114,3 +114,18 @@ def test_running_header_and_page_numbers_dropped_on_a_two_page_paper(tmp_path):
     assert header not in joined
     assert not any(line.strip().isdigit() for p in pages for line in p.splitlines())
     assert "hyphenated word" in joined and "91.2 percent" in joined
+
+
+def test_a_subsection_starts_a_new_passage_in_its_section(embedder):
+    from mlr.library.chunking import chunk_blocks
+
+    page = "\n".join(["3 Method", "We describe the model.", "3.1 Data", "The data set has 442 patients.",
+                      "3.2 Model", "The model is a straight line.", "4 Results", "It works."])
+    styled = [{"3 method", "3.1 data", "3.2 model", "4 results"}]
+    info: dict = {}
+    blocks, found = split_sections([page], None, styled, info)
+    assert info["structure"] == "font" and found == ["method", "results"]
+    chunks = chunk_blocks(blocks, embedder)
+    assert [(c.section, c.text) for c in chunks] == [
+        ("method", "We describe the model."), ("method", "3.1 Data The data set has 442 patients."),
+        ("method", "3.2 Model The model is a straight line."), ("results", "It works.")]
