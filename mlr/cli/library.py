@@ -41,6 +41,11 @@ def register(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=chunk)
 
+    rf = lib.add_parser("refs", help="a paper's reference list (never searched), or the entry a citation points to")
+    rf.add_argument("paper_id", type=int, metavar="ID")
+    rf.add_argument("citation", nargs="?", help='e.g. "[12]" or "(Efron et al., 2004)"')
+    rf.set_defaults(func=refs)
+
     b = lib.add_parser("rebuild", help="re-embed every paper (new indexes built beside the old, then swapped in)")
     b.add_argument("--embedder", choices=("minilm", "ollama"), default=None,
                    help="switch the library to this embedding model (default: the model that built the index)")
@@ -140,6 +145,26 @@ def chunk(args, ws) -> int:
         emit_json(_passage_json(p))
     else:
         sys.stdout.write(f"{p.chunk_id}  {p.title} · {p.section} · p.{p.page}\n\n{p.text}\n")
+    return 0
+
+
+def refs(args, ws) -> int:
+    from mlr.library.references import resolve
+
+    paper = ws.store.get_paper(args.paper_id)
+    if paper is None:
+        return fail(f"There is no paper with id {args.paper_id} in the library.")
+    entries = list((paper.meta or {}).get("references") or [])
+    if args.citation:
+        entry = resolve(entries, args.citation)
+        if entry is None:
+            return fail(f"No reference of paper {paper.id} matches {args.citation!r} ({len(entries)} references).")
+        sys.stdout.write(entry + "\n")
+        return 0
+    for entry in entries:
+        sys.stdout.write(entry + "\n")
+    if not entries:
+        sys.stdout.write(f"No reference list was found in {paper.file_name}.\n")
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from mlr.library.chunking import Chunk, chunk_blocks
 from mlr.library.errors import LibraryError, TooLargeError
 from mlr.library.pdftext import PdfText, extract
+from mlr.library.references import entries as reference_entries
 from mlr.library.sections import split_sections
 
 
@@ -57,6 +58,7 @@ def parse(prepared: Prepared, embedder, *, max_mb: int, max_pages: int, progress
     info: dict = {}
     blocks, prepared.sections = split_sections(prepared.pdf.pages, prepared.pdf.outline, prepared.pdf.styled, info)
     prepared.pdf.meta["structure"] = info["structure"]  # outline | font | words: kept with the paper
+    prepared.pdf.meta["references"] = reference_entries(info["references"])  # readable, never ranked
     prepared.chunks = chunk_blocks(blocks, embedder)
     if not prepared.chunks:
         # All text sat in excluded sections (e.g. a bare reference list): nothing could answer a question.

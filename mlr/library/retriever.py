@@ -21,6 +21,7 @@ import numpy as np
 from mlr.library.errors import LibraryError
 from mlr.library.fusion import rrf
 from mlr.library.keyword_index import KeywordIndexDamaged
+from mlr.library.references import resolve
 from mlr.protocols import Passage
 from mlr.store.records import Chunk
 
@@ -126,6 +127,15 @@ class LibraryRetriever:
     def get_chunk(self, chunk_id: str) -> Passage | None:
         row = self.library.store.get_chunk(chunk_id)
         return passage(row) if row else None
+
+    def references(self, paper_id: int) -> list[str]:
+        """The paper's reference list (one string per entry): readable, never ranked in search."""
+        paper = self.library.store.get_paper(int(paper_id))
+        return list((paper.meta or {}).get("references") or []) if paper else []
+
+    def resolve_citation(self, paper_id: int, marker: str) -> str | None:
+        """The reference entry a citation in that paper points to ("[12]", "(Efron et al., 2004)")."""
+        return resolve(self.references(paper_id), marker)
 
     def paper_passages(self, paper_id: int) -> list[Passage]:
         return [passage(r) for r in self.library.store.paper_chunks(paper_id)]

@@ -168,7 +168,7 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
     ``outline``: the PDF's top-level bookmarks, (title, 1-based page); ``styled``: per page the
     heading-styled lines (``pdftext.styled_lines``). ``info["structure"]`` is set to the source used:
     ``outline``, ``font`` or ``words``. References and acknowledgements are cut out of the blocks
-    (they are listed in the sections).
+    (they are listed in the sections); the reference section's lines go to ``info["references"]``.
     """
     top = [entry for entry in outline or [] if not (len(entry) > 2 and entry[2])]
     marks = _outline_marks(pages, outline) if len(top) >= 2 else {}
@@ -189,12 +189,16 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
 
     fresh = False
 
+    references: list[str] = []
+
     def flush(page_no: int) -> None:
         nonlocal fresh
         text = " ".join(buf).strip()
         if text and section not in EXCLUDED:
             blocks.append(Block(section, page_no, text, new_passage=fresh))
             fresh = False
+        elif section == "references":
+            references.extend(buf)  # kept readable (``info["references"]``), never ranked
         buf.clear()
 
     def subsection(line: str, page_no: int) -> None:
@@ -244,4 +248,6 @@ def split_sections(pages: list[str], outline: list[tuple[str, int]] | None = Non
                 continue
             buf.append(line)
     flush(buf_page)
+    if info is not None:
+        info["references"] = references
     return blocks, found

@@ -129,3 +129,32 @@ def test_a_subsection_starts_a_new_passage_in_its_section(embedder):
     assert [(c.section, c.text) for c in chunks] == [
         ("method", "We describe the model."), ("method", "3.1 Data The data set has 442 patients."),
         ("method", "3.2 Model The model is a straight line."), ("results", "It works.")]
+
+
+def test_references_are_never_ranked_but_readable_and_resolvable(library, paper, capsys):
+    added = library.add_file(paper("r.pdf", topic="zebra stripe counting", filler_repeats=2))
+    retriever = library.retriever
+    refs = retriever.references(added.paper_id)
+    assert len(refs) == 2 and refs[1].startswith("[2] B. Writer. Another paper about reference material")
+    assert retriever.resolve_citation(added.paper_id, "[2]") == refs[1]
+    assert retriever.resolve_citation(added.paper_id, "[7]") is None
+    for mode in ("hybrid", "keyword", "dense"):
+        hits = retriever.search("Another paper about reference material, Journal of Things", k=20, mode=mode)
+        assert not any("Journal of Things" in h.text for h in hits)
+    from mlr.cli import main
+
+    assert main(["library", "refs", str(added.paper_id), "[2]"]) == 0
+    assert capsys.readouterr().out.strip() == refs[1]
+
+
+def test_author_year_citation_resolves_in_a_sample_paper():
+    from mlr.library.references import entries, resolve
+
+    pdf = Path(__file__).resolve().parents[2] / "sample_papers" / "diabetes-progression" / "paper.pdf"
+    text = extract(pdf.read_bytes(), max_mb=50, max_pages=50)
+    info: dict = {}
+    split_sections(text.pages, text.outline, text.styled, info)
+    refs = entries(info["references"])
+    assert len(refs) == 8  # the paper lists eight references
+    assert resolve(refs, "(Efron et al., 2004)").startswith("Efron, B., Hastie, T.")
+    assert resolve(refs, "Kohavi (1995)").startswith("Kohavi, R. (1995). A study of cross-validation")
