@@ -66,13 +66,16 @@ class Settings(BaseModel):
     online_sources: bool = Field(False, description="Allow scholarly search and Hub search (off: no network).")
     online_timeout_s: float = Field(15.0)
     # Library limits.
-    max_upload_mb: int = Field(50, description="Largest PDF accepted.")
+    max_upload_mb: int = Field(50, description="Largest PDF accepted. The browser upload is also capped by "
+                               "server.maxUploadSize in .streamlit/config.toml (50): above it, raise both.")
     max_pdf_pages: int = Field(300, description="Most pages accepted in one PDF.")
     # Execution.
     kernel_name: str = Field("python3")
     run_timeout_s: float = Field(3600.0, description="Whole-run timeout.")
     cell_timeout_s: float = Field(900.0, description="Per-cell timeout.")
-    max_parallel_runs: int = Field(1, description="Runs at once (one per GPU by default).")
+    max_parallel_runs: int = Field(1, description="Runs at once, across every process sharing the record. 1 "
+                                   "whatever the GPUs; with several GPUs and a value of 2 or more, each run gets a GPU "
+                                   "no other run holds (set it to the number of GPUs for one run per GPU).")
     kernel_network: str = Field("auto", description="auto | off | on: the network of notebook runs (auto: none "
                                 "while online sources are off, through a new network namespace on Linux).")
     kernel_env_allow: str = Field("", description="More environment variable names a notebook kernel may see "

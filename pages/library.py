@@ -5,7 +5,7 @@ import streamlit as st
 from mlr.library import LibraryError
 from ui import resources
 from mlr import words
-from ui.library_view import handle_uploads
+from ui.library_view import handle_uploads, upload_limit
 from ui.search_results import search_results
 
 st.title("Library")
@@ -32,8 +32,9 @@ if empty:  # a first visit: what the four pages do, in order
                 "problem, related work and hypotheses; **Plan** edits a hypothesis' experiment plan and accepts it; "
                 "**Experiment** runs the plan's notebook and compares it with the baseline.")
 round_ = st.session_state.setdefault("upload-round", 0)  # a new uploader (emptied) after each upload
+limit_mb, limit_words = upload_limit(settings.max_upload_mb)
 files = st.file_uploader("Add PDFs", type=["pdf"], accept_multiple_files=True, key=f"upload-{round_}",
-                         help=f"Up to {settings.max_upload_mb} MB and {settings.max_pdf_pages} pages each.")
+                         max_upload_size=limit_mb, help=f"{limit_words} and {settings.max_pdf_pages} pages each.")
 add, samples = st.columns([1, 4])
 # The primary button is the next step: Upload once files are chosen, else (in an empty library) the samples.
 if add.button("Add to library", type="primary" if files else "secondary", key="library-add") and files:

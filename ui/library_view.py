@@ -6,6 +6,8 @@ import re
 import tempfile
 from pathlib import Path
 
+import streamlit as st
+
 from mlr.library.uploads import sanitise_name
 
 _STOP = {"the", "and", "for", "with", "that", "this", "from", "are", "was", "were", "has", "have", "not", "but",
@@ -27,6 +29,18 @@ def handle_uploads(jobs, uploaded_files, incoming_dir: Path) -> list[int]:
             fh.write(f.getvalue())
         ids.append(jobs.submit_file(Path(tmp), sanitise_name(f.name), delete_after=True))
     return ids
+
+
+def upload_limit(max_upload_mb: int) -> tuple[int, str]:
+    """The upload cap in MB the browser and server enforce, and its words for the uploader's help.
+
+    ``MLR_MAX_UPLOAD_MB`` can lower the cap; the server refuses a request body above ``server.maxUploadSize``
+    (``.streamlit/config.toml``, 50) whatever the widget says, so raising it takes both."""
+    server_mb = int(st.get_option("server.maxUploadSize"))
+    limit = min(int(max_upload_mb), server_mb)
+    note = (f" (MLR_MAX_UPLOAD_MB is {max_upload_mb}, but the server accepts {server_mb} MB at most: raise "
+            "server.maxUploadSize in .streamlit/config.toml too)" if max_upload_mb > server_mb else "")
+    return limit, f"Up to {limit} MB{note}"
 
 
 def query_terms(query: str) -> list[str]:
