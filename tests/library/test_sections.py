@@ -158,3 +158,39 @@ def test_author_year_citation_resolves_in_a_sample_paper():
     assert len(refs) == 8  # the paper lists eight references
     assert resolve(refs, "(Efron et al., 2004)").startswith("Efron, B., Hastie, T.")
     assert resolve(refs, "Kohavi (1995)").startswith("Kohavi, R. (1995). A study of cross-validation")
+
+
+@pytest.mark.parametrize("slug", ["digit-thumbnails", "imbalanced-screening", "diabetes-progression"])
+def test_section_and_page_of_each_passage_on_the_sample_papers(slug, embedder):
+    """Two of the three samples are two-column. Each passage's section is the one its text sits under in the
+    paper's source (paper.md), and its page is the page whose text holds the passage's first words."""
+    import re
+
+    from mlr.library.chunking import chunk_blocks
+    from mlr.library.sections import heading_name
+
+    folder = Path(__file__).resolve().parents[2] / "sample_papers" / slug
+    text = extract((folder / "paper.pdf").read_bytes(), max_mb=50, max_pages=50)
+    info: dict = {}
+    blocks, _ = split_sections(text.pages, text.outline, text.styled, info)
+    assert info["structure"] == "font"
+    squash = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())  # noqa: E731 - whitespace and hyphenation apart
+    source = (folder / "paper.md").read_text().split("\n---\n", 1)[1]
+    marks = [(m.start(), heading_name(m.group(1))) for m in re.finditer(r"^# (.+)$", source, re.MULTILINE)]
+    flat, where = "", []
+    for i, (start, name) in enumerate(marks):
+        piece = squash(source[start:marks[i + 1][0] if i + 1 < len(marks) else len(source)])
+        where.append((len(flat), name))
+        flat += piece
+    pages = [squash(p) for p in text.pages]
+    checked = 0
+    for chunk in chunk_blocks(blocks, embedder):
+        words = squash(" ".join(chunk.text.split()[1:9]))
+        at = flat.find(words)
+        if len(words) < 25 or at < 0:
+            continue  # table cells and captions read differently in the source
+        expected = [name for start, name in where if start <= at][-1]
+        assert chunk.section == expected, (chunk.text[:80], chunk.section, expected)
+        assert words in pages[chunk.page - 1], (chunk.text[:80], chunk.page)
+        checked += 1
+    assert checked >= 8
