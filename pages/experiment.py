@@ -4,10 +4,13 @@ import streamlit as st
 
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
+from mlr import notebook_readiness
+from mlr.execution.parameters import read_notebook
 from mlr.execution.prototypes import list_prototypes
 from mlr.experiments.scope import ExperimentScope
-from ui import experiment_agent, experiment_loop, experiment_results, resources
+from ui import experiment_agent, experiment_loop, experiment_results, notebook_help, resources
 from ui import experiment_run as view
+from ui.untrusted import escape
 
 st.title("Experiment")
 settings, store, runner = resources.settings(), resources.store(), resources.runner()
@@ -24,11 +27,15 @@ if not prototypes:
     st.info("No prototype notebooks yet: add one above (a cell tagged `parameters`, results in `metrics.json`).")
     st.stop()
 proto = view.pick_prototype(prototypes, plan, store.get_paper(plan.paper_id) if plan else None)
+missing = notebook_readiness.check(read_notebook(proto.path), proto.path.name)  # the way forward, not only an error
 try:
     params = inspect_parameters(proto.path)
 except NotebookContractError as exc:
     st.error(str(exc))
+    notebook_help.way_forward(missing, "**What is missing, and how to add it:**")
     st.stop()
+notebook_help.way_forward([m for m in missing if m.blocking],
+                          f"**{escape(proto.title)} cannot be compared as is:** its runs would end without results.")
 scope = ExperimentScope.of(store, plan, proto, params)  # this plan, this notebook: mlr/experiments/scope.py
 metric, higher = view.metric_choice(scope)
 st.caption(f"Primary metric: **{metric or 'not named'}** ({'higher' if higher else 'lower'} is better) · "

@@ -11,13 +11,14 @@ from typing import Any
 
 import streamlit as st
 
-from mlr import selection, words
+from mlr import notebook_readiness, selection, words
 from mlr.execution.errors import ExecutionError, NotebookContractError
 from mlr.execution.notebook_view import notebook_cells
 from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
 from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
+from ui import notebook_help
 from ui.untrusted import escape, markdown as untrusted_markdown
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
@@ -58,12 +59,17 @@ def upload_prototype(settings) -> None:
         st.caption("Contract: a cell tagged `parameters` with the defaults, results written to `metrics.json`.")
         upload = st.file_uploader("Prototype", type=["ipynb", "py"], key="exp-upload")
         if upload is not None and st.button("Add prototype", key="exp-add"):
+            missing = notebook_readiness.check(notebook_readiness.read(upload.name, upload.getvalue()), upload.name)
             try:
                 proto = add_prototype(settings, upload.name, upload.getvalue())
             except NotebookContractError as exc:
-                st.error(str(exc))
+                if not any(m.blocking for m in missing):  # something the checks do not know: its message
+                    st.error(str(exc))
+                notebook_help.way_forward(missing, f"**The app cannot run {escape(upload.name)} as is.** What is "
+                                                   "missing, and how to add it (then upload it again):")
             else:
                 st.success(f"Added {proto.title} ({proto.path.name}).")
+                notebook_help.way_forward(missing, "**Before its runs can be compared:**")
 
 
 def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | None = None) -> Prototype:
