@@ -21,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from mlr.agents import prompts
-from mlr.agents.experiment_debug import Debugger
-from mlr.agents.experiment_schemas import (Adaptation, PrototypeRanking, ProposedEdit, ScoredPrototype,
+from mlr.agents.experiment_schemas import (Adaptation, ProposedEdit, PrototypeRanking, ScoredPrototype,
                                            adaptation_model, pick_model)
 from mlr.config import Settings
 from mlr.llm.base import schema_prompt
@@ -155,12 +154,7 @@ class ExperimentAgent:
             raise ValueError("feedback is empty")
         return self.store.add_feedback(text, plan_id=plan_id)
 
-    # -- 3. debugging ---------------------------------------------------------------------------------
-    def debugger(self, *, plan_id: int | None = None, timeout_s: float | None = None) -> Debugger:
-        if getattr(self.workbench, "runner", True) is None:
-            raise ValueError("debugging needs a runner")
-        return Debugger(self.llm, self.workbench, self.store, self.settings, plan_id=plan_id, timeout_s=timeout_s)
-
+    # -- helpers --------------------------------------------------------------------------------------------
     def _messages(self, template: str, **context) -> list[dict]:
         return [{"role": "system", "content": prompts.render("experiment/system")},
                 {"role": "user", "content": prompts.render(template, **context)}]
