@@ -1,10 +1,10 @@
-"""ExperimentAgent: an accepted plan becomes a runnable experiment, and a failed run gets debugged.
+"""ExperimentAgent: an accepted plan becomes a runnable experiment.
 
 1. ``rank_prototypes``: embedding similarity of the plan and each prototype's description, then
    the model's pick among the closest with a reason (the researcher may override).
 2. ``adapt``: parameter values under a schema generated from the notebook's parameters, plus
    optional cell edits that are only proposed (``apply_edits`` writes them into a *copy*).
-3. ``debugger``: the debug loop (``mlr.agents.experiment_debug``).
+A failed run is debugged by ``mlr.agents.experiment_debug.Debugger`` (``Workspace.debugger``).
 HF candidates live in ``mlr.agents.hub_candidates``. The LLM, embedder and notebook workbench
 (``mlr.protocols.NotebookWorkbench``: reading, versions, runs) are passed in.
 """
