@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from mlr.cli.output import emit_json, fail
-from mlr.llm.errors import LLMError
 
 
 def register(sub) -> None:
@@ -24,6 +23,7 @@ def register(sub) -> None:
 
 def run(args, ws) -> int:
     from mlr.agents.idea_agent import IdeaError
+    from mlr.llm.errors import LLMError  # the model clients: imported by this command only
 
     if args.n is not None and not 1 <= args.n <= 20:
         return fail("--n must be between 1 and 20")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from mlr.cli.output import emit_json
-from mlr.status import collect_status
 
 
 def register(sub) -> None:
@@ -16,6 +15,8 @@ def register(sub) -> None:
 
 
 def run(args, ws) -> int:
+    from mlr.status import collect_status  # Ollama's client and NVML: imported by this command only
+
     status = collect_status(ws.settings, check=args.check)
     if args.json:
         emit_json(status)

@@ -63,8 +63,8 @@ def _namespaces_work() -> tuple[bool, str]:
     if shutil.which("unshare") is None:
         return False, "the unshare command (util-linux) is not installed"
     try:
-        probe = subprocess.run(["unshare", "-rn", sys.executable, "-c", _PROBE], capture_output=True, text=True,
-                               timeout=20)
+        probe = subprocess.run(["unshare", "-rn", sys.executable, "-S", "-I", "-c", _PROBE], capture_output=True,
+                               text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"unshare -rn could not start: {exc}"
     if probe.returncode != 0:
@@ -73,8 +73,11 @@ def _namespaces_work() -> tuple[bool, str]:
     return True, "notebook runs start in a network namespace of their own (unshare -rn): no network"
 
 
-_PROBE = ("import sys; sys.path.insert(0, %r); from mlr.execution.isolation import loopback_up; loopback_up()"
-          % os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+# The probe brings up the loopback as the child will (loopback_up), in a bare interpreter (-S -I): ~30 ms.
+_PROBE = ("import fcntl, socket, struct\n"
+          "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+          "f = struct.unpack('16sH14x', fcntl.ioctl(s, 0x8913, struct.pack('16sH14x', b'lo', 0)))[1]\n"
+          "fcntl.ioctl(s, 0x8914, struct.pack('16sH14x', b'lo', f | 1))\n")
 
 
 def state(mode: str, online_sources: bool) -> NetworkState:
