@@ -11,6 +11,7 @@ from mlr.experiments.scope import ExperimentScope
 from ui import experiment_agent, experiment_loop, experiment_results, notebook_help, resources
 from ui import experiment_run as view
 from ui.untrusted import escape
+from ui.report_download import button as report_button
 
 st.title("Experiment")
 settings, store, runner = resources.settings(), resources.store(), resources.runner()
@@ -60,3 +61,5 @@ experiment_loop.render(plan, proto, store, settings)  # the experiment loop: ui/
 # 4. Live runs (polled every second) and results.
 view.live_runs(scope, runner)
 experiment_results.results(scope, settings)
+if plan:  # the plan's report, paper to result (ui/report_download.py)
+    report_button(settings, store, plan.id, key="exp-report")

@@ -6,6 +6,7 @@ from mlr import selection, words
 from mlr.agents.idea_flow import restore_plan
 from ui import ideas_jobs, ideas_view, plan_form, resources
 from ui.common import require
+from ui.report_download import button as report_button
 
 st.title("Plan")
 store = resources.store()
@@ -70,6 +71,7 @@ elif st.button("Accept this plan for experimentation", type="primary"):
 plan_form.show_flash("plan")
 plan_form.history(store.plan_versions(plan.id), plan.version, lambda v: restore_plan(store, plan.id, v),
                   "Plan", f"p{plan.id}")
+report_button(resources.settings(), store, plan.id, key="plan-report")  # ui/report_download.py
 if h.review:
     st.header("Review")
     ideas_view.review_view(h.review)
