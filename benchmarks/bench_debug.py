@@ -41,11 +41,16 @@ TIMEOUT_S = 20  # the hang notebooks never end (whatever their class is called);
 
 
 def _wrecked(diff: str) -> bool:
-    """An applied patch that deleted more than half of a cell's lines."""
+    """An applied patch that deleted more than half of a cell's lines, counted as the guard counts them: a line
+    is kept when its text (stripped) is still in the cell, even if the diff shows it removed and re-added (a
+    changed neighbour, a trailing newline, a new indent)."""
     lines = [ln for ln in diff.splitlines() if not ln.startswith(("---", "+++", "@@"))]
-    old = [ln for ln in lines if ln.startswith(("-", " ")) and ln[1:].strip()]
-    kept = [ln for ln in old if ln.startswith(" ")]
-    return len(old) >= 2 and len(kept) * 2 < len(old)
+    removed = [ln[1:].strip() for ln in lines if ln.startswith("-") and ln[1:].strip()]
+    added = {ln[1:].strip() for ln in lines if ln.startswith("+")}
+    context = [ln for ln in lines if ln.startswith(" ") and ln[1:].strip()]
+    kept = len(context) + sum(r in added for r in removed)
+    old = len(context) + len(removed)
+    return old >= 2 and kept * 2 < old
 
 
 def _handled(expect: dict, result, fixes) -> tuple[bool, str]:
@@ -86,7 +91,8 @@ def run_suite(folder: Path, names, manifest, llm, attempts, *, evidence: bool, c
                        "handled": handled, "why": why, "fixes": [a["source"] for a in fixes], "seconds": seconds,
                        "guarded": len(guarded), "wrecks": sum(_wrecked(a["diff"] or "") for a in fixes),
                        "untouched": hashlib.sha256(path.read_bytes()).hexdigest() == before,
-                       "reason": result.reason[:160]}
+                       "reason": result.reason[:160],
+                       "applied": [{"source": a["source"], "diff": a["diff"]} for a in fixes]}  # to inspect
                 rows.append(row)
                 print(f"    {name:22s} {'ok ' if handled else 'NO '} {seconds:6.1f} s  {len(fixes)} fix(es) "
                       f"{row['fixes']} guarded={len(guarded)}  {why or result.reason[:80]}", flush=True)
