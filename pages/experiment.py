@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import common
+
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr import notebook_readiness
@@ -13,6 +15,7 @@ from ui import experiment_run as view
 from ui.untrusted import escape
 from ui.report_download import button as report_button
 
+common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Experiment")
 settings, store, runner = resources.settings(), resources.store(), resources.runner()
 

@@ -6,12 +6,15 @@ shows it, editable, before the next step.
 
 import streamlit as st
 
+from ui import common
+
 from mlr import words
 from mlr.agents.idea_agent import effective_mode
 
 from ui import ideas_jobs, ideas_view, resources
 from ui.common import require
 
+common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Ideas")
 store = resources.store()
 papers = require([p for p in store.list_papers(include_removed=True) if not p.removed or store.paper_dependents(p.id)],

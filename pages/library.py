@@ -2,12 +2,15 @@
 
 import streamlit as st
 
+from ui import common
+
 from mlr.library import LibraryError
 from ui import resources
 from mlr import words
 from ui.library_view import handle_uploads, upload_limit
 from ui.search_results import search_results
 
+common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Library")
 settings = resources.settings()
 try:

@@ -2,12 +2,15 @@
 
 import streamlit as st
 
+from ui import common
+
 from mlr import selection, words
 from mlr.agents.idea_flow import restore_plan
 from ui import ideas_jobs, ideas_view, plan_form, resources
 from ui.common import require
 from ui.report_download import button as report_button
 
+common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Plan")
 store = resources.store()
 hypotheses = require(store.list_hypotheses(), "No hypotheses yet: generate them on the Ideas page.")
