@@ -3,16 +3,20 @@
 The same trivial prototype (a parameters cell, a small loop, metrics.json) is run, interleaved,
 ``ROUNDS`` times three ways, all measured in this one run on this machine:
 
-- ours:      ``NotebookRunner.run`` (queue in SQLite, child process, kernel, progress, metrics read-back)
+- ours:      ``NotebookRunner.run`` (queue in SQLite, child process, kernel, progress, metrics read-back), in
+             this already-started process: what the app pays per run
+- ours CLI:  ``python -m mlr run in.ipynb -p n 1000 --json`` started as a process: what a person at a terminal
+             pays (interpreter, imports, the record, the run's child process, polling)
 - papermill: ``python -m papermill in.ipynb out.ipynb -k python3 -p n 1000`` (kernel start included)
 - python:    ``python script.py`` running the same code as a script (no kernel at all)
 
-Medians are printed with the ratios ours/papermill (aim: <= 1.2x) and ours/python.
+Medians are printed with the ratios ours/papermill and ours CLI/papermill CLI (aim: <= 1.2x) and ours/python.
 Usage: ``python benchmarks/bench_runner.py [ROUNDS]``.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -66,6 +70,12 @@ def main(rounds: int) -> None:
             out = runner.run(str(notebook), {"n": 1000})
             assert out.status == "succeeded" and out.metrics["total"] == 332833500, out
 
+        cli_env = {**os.environ, "MLR_DATA_DIR": str(root / "cli-data")}
+
+        def ours_cli():
+            subprocess.run([sys.executable, "-m", "mlr", "run", str(notebook), "-p", "n", "1000", "--json"],
+                           check=True, capture_output=True, env=cli_env, cwd=Path(__file__).resolve().parent.parent)
+
         def papermill_cli():
             subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(work / "out.ipynb"), "-k", "python3",
                             "-p", "n", "1000", "--cwd", str(work), "--no-progress-bar"], check=True,
@@ -75,10 +85,12 @@ def main(rounds: int) -> None:
             subprocess.run([sys.executable, str(script)], cwd=work, check=True, capture_output=True)
 
         ours()  # warm the OS file cache for every import once, then measure
+        ours_cli()
         papermill_cli()
-        times: dict[str, list[float]] = {"ours": [], "papermill": [], "python": []}
+        times: dict[str, list[float]] = {"ours": [], "ours CLI": [], "papermill": [], "python": []}
         for _ in range(rounds):
             times["ours"].append(timed(ours))
+            times["ours CLI"].append(timed(ours_cli))
             times["papermill"].append(timed(papermill_cli))
             times["python"].append(timed(python_script))
         runner.stop()
@@ -88,6 +100,8 @@ def main(rounds: int) -> None:
         spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
         print(f"  {name:10s} {value:6.2f} s   (range {spread})")
     print(f"ours / papermill CLI : {med['ours'] / med['papermill']:.2f}x  (aim <= 1.2x)")
+    print(f"ours CLI / papermill CLI: {med['ours CLI'] / med['papermill']:.2f}x  (aim <= 1.2x; both started as "
+          "processes)")
     print(f"ours / python script : {med['ours'] / med['python']:.2f}x")
     print(f"papermill / python   : {med['papermill'] / med['python']:.2f}x")
 
