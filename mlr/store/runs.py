@@ -92,6 +92,17 @@ class RunRecords:
                  output_notebook, seconds, now_iso(), dumps(progress) if progress is not None else None, run_id))
             return cur.rowcount == 1
 
+    def delete_runs(self, run_ids: list[int]) -> int:
+        """Delete finished runs (the tour's reset); attempts that point at them keep their rows, unlinked.
+        Queued or running runs are left alone. Returns how many were deleted."""
+        if not run_ids:
+            return 0
+        marks = ",".join("?" * len(run_ids))
+        with self.write() as conn:
+            cur = conn.execute(f"DELETE FROM runs WHERE id IN ({marks}) AND status NOT IN ('queued', 'running')",
+                               tuple(run_ids))
+            return cur.rowcount
+
     def set_progress(self, run_id: int, progress: RunProgress | dict) -> None:
         with self.write() as conn:
             conn.execute("UPDATE runs SET progress = ? WHERE id = ? AND status = 'running'",
