@@ -19,9 +19,10 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 
-# Every character that can start Markdown, HTML, an autolink or math in Streamlit's renderer.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&\"'=])")
-_AUTOLINK = re.compile(r"\\:(?=//)|(?i:www)(?=\\\.)")
+# Every character that can start a link, an image, raw HTML, an autolink, code or math in Streamlit's renderer.
+# (Emphasis, headings and lists only change how the text looks; they stay, so the text reads as written.)
+_SPECIAL = re.compile(r"([\\`\[\]()<>!$])")
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?i:www)(?=\.)")
 _ALLOWED_TAGS = {"p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li",
                  "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "span"}
 _BLANK_LINE = re.compile(r"^[ \t]*$", re.MULTILINE)
