@@ -18,6 +18,7 @@ navigation = st.navigation([
     st.Page("pages/ideas.py", title="Ideas", icon=":material/lightbulb:"),
     st.Page("pages/plan.py", title="Plan", icon=":material/edit_note:"),
     st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
+    st.Page("pages/tour.py", title="Tour", icon=":material/tour:"),
 ])
 sidebar.render()
 navigation.run()

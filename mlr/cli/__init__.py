@@ -17,7 +17,7 @@ from mlr.config import Settings
 from mlr.workspace import Workspace
 
 COMMANDS = ["mlr.cli.status", "mlr.cli.library", "mlr.cli.ideas", "mlr.cli.run", "mlr.cli.debug",
-            "mlr.cli.loop", "mlr.cli.report", "mlr.cli.export"]
+            "mlr.cli.loop", "mlr.cli.report", "mlr.cli.export", "mlr.cli.tour"]
 
 
 def build_parser() -> argparse.ArgumentParser:
