@@ -37,7 +37,7 @@ def read(name: str, content: bytes) -> nbformat.NotebookNode | None:
 
             return jupytext.reads(text, fmt="py")
         return nbformat.reads(text, as_version=4)
-    except Exception:  # boundary: any unreadable upload is "not a notebook"
+    except Exception:  # noqa: BLE001  (boundary: any unreadable upload is "not a notebook")
         return None
 
 

@@ -2,18 +2,15 @@
 
 import streamlit as st
 
-from ui import common
-
-from mlr.execution.errors import NotebookContractError
-from mlr.execution.parameters import defaults, inspect_parameters, values_from_plan
 from mlr import notebook_readiness
-from mlr.execution.parameters import read_notebook
+from mlr.execution.errors import NotebookContractError
+from mlr.execution.parameters import defaults, inspect_parameters, read_notebook, values_from_plan
 from mlr.execution.prototypes import list_prototypes
 from mlr.experiments.scope import ExperimentScope
-from ui import experiment_agent, experiment_loop, experiment_results, notebook_help, resources
+from ui import common, experiment_agent, experiment_loop, experiment_results, notebook_help, resources
 from ui import experiment_run as view
-from ui.untrusted import escape
 from ui.report_download import button as report_button
+from ui.untrusted import escape
 
 common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Experiment")

@@ -6,12 +6,9 @@ shows it, editable, before the next step.
 
 import streamlit as st
 
-from ui import common
-
 from mlr import words
 from mlr.agents.idea_agent import effective_mode
-
-from ui import ideas_jobs, ideas_view, resources
+from ui import common, ideas_jobs, ideas_view, resources
 from ui.common import require
 
 common.through_navigation()  # the first visit to this address too: app.py's navigation

@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from ui import common
-
-from mlr.library import LibraryError
-from ui import resources
 from mlr import words
+from mlr.library import LibraryError
+from ui import common, resources
 from ui.library_view import handle_uploads, upload_limit
 from ui.search_results import search_results
 

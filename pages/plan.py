@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from ui import common
-
 from mlr import selection, words
 from mlr.agents.idea_flow import restore_plan
-from ui import ideas_jobs, ideas_view, plan_form, resources
+from ui import common, ideas_jobs, ideas_view, plan_form, resources
 from ui.common import require
 from ui.report_download import button as report_button
 

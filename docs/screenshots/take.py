@@ -38,14 +38,15 @@ def seed(data: Path, checkout: Path) -> None:
                                 chunks=[{"id": "e20ccffef2bb-0013", "ordinal": 13, "vector_id": 13,
                                          "section": "4 Limitations", "page": 3, "n_tokens": 9,
                                          "text": "Template matching on 4x4 thumbnails confuses 3, 5 and 8."}])
-    related = [("Nearest centroid classifiers", "2 Method", 2, "Each class is summarised by the mean of its training "
-                "images; a test image takes the class of the nearest mean.", 0.61),
-               ("Kernel methods for small images", "3 Results", 4, "An RBF-kernel SVM on 8x8 digits reaches 0.98 "
-                "accuracy with a few hundred support vectors.", 0.58),
-               ("Pooling and resolution", "4 Discussion", 5, "Average pooling to 4x4 discards the strokes that tell "
-                "3 from 8.", 0.55),
-               ("Memory budgets on microcontrollers", "1 Introduction", 1, "A meter reader keeps a few bytes per "
-                "glyph.", 0.47),
+    related = [("Nearest centroid classifiers", "2 Method", 2,
+                ("Each class is summarised by the mean of its training images; a test image takes the class of the "
+                 "nearest mean."), 0.61),
+               ("Kernel methods for small images", "3 Results", 4,
+                "An RBF-kernel SVM on 8x8 digits reaches 0.98 accuracy with a few hundred support vectors.", 0.58),
+               ("Pooling and resolution", "4 Discussion", 5,
+                "Average pooling to 4x4 discards the strokes that tell 3 from 8.", 0.55),
+               ("Memory budgets on microcontrollers", "1 Introduction", 1,
+                "A meter reader keeps a few bytes per glyph.", 0.47),
                ("Template matching revisited", "5 Limitations", 6, "Templates fail on slanted handwriting.", 0.44)]
     with store.write() as conn:
         other = store.add_paper(conn, content_hash="r", file_name="related.pdf", path="/x/r.pdf",
