@@ -68,8 +68,9 @@ def build_report(store: Store, settings: Settings, plan_id: int, *, with_environ
     paper = store.get_paper(problem.paper_id) if problem else None
 
     res = results(store, plan_id, settings.success_bar)
-    runs = [store.get_run(i) for i in res.run_ids]
-    runs = sorted((r for r in runs if r is not None), key=lambda r: r.id)
+    listed = {r.id: r for r in store.list_runs(plan_id=plan_id, limit=10000) if r.plan_id == plan_id}
+    runs = [listed.get(i) or store.get_run(i) for i in sorted(set(res.run_ids) | set(listed))]
+    runs = [r for r in runs if r is not None]  # every run of the plan, and those the results rest on
     in_outcome = set()
     if res.outcome is not None:
         in_outcome = set(res.outcome.baseline.run_ids) | set(res.outcome.best.run_ids if res.outcome.best else [])
@@ -97,7 +98,8 @@ def build_report(store: Store, settings: Settings, plan_id: int, *, with_environ
         problem_out = ProblemOut(id=problem.id, task=problem.data.task, keywords=problem.data.keywords,
                                  gaps=[GapOut(text=g.text, passage=passage(store, g.chunk_id) if g.chunk_id else None)
                                        for g in problem.data.gaps],
-                                 written=generated(problem.generated_by, problem.created_at))
+                                 written=generated(problem.generated_by, problem.created_at).model_copy(
+                                     update={"note": "the record keeps no history of edits to a problem"}))
     review_out = _review(hyp)
     lineages = [lineage(r, settings.kernel_name) for r in runs]
     env = None

@@ -26,7 +26,10 @@ class Written(BaseModel):
 
     def words(self) -> str:
         if self.by == "model":
-            return f"written by a model ({self.model or 'name not recorded'})"
+            return f"written by a model ({self.model or 'name not recorded'})" + (f"; {self.note}" if self.note and
+                                                                                 self.note not in ("generated",
+                                                                                                   "regenerated")
+                                                                                 else "")
         if self.by == "researcher":
             return "written by the researcher" + (f" ({self.note})" if self.note else "")
         if self.by == "program":

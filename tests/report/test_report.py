@@ -107,7 +107,8 @@ def test_every_section_with_passages_plan_version_and_authorship(research, loop_
     # who wrote what
     assert r.problem.written.model == MODEL and r.hypothesis.written.by == "model"
     who = {row.what: row.written.words() for row in r.authorship}
-    assert who["Research problem and gaps"] == f"written by a model ({MODEL})"
+    assert who["Research problem and gaps"] == (f"written by a model ({MODEL}); the record keeps no history of "
+                                                "edits to a problem")
     assert who["Plan (version 2, the one that ran)"] == "written by the researcher (edited)"
     assert [s.score for s in r.review.scores] == [4, 3, 3, 2, 2] and r.review.max_similarity == 0.61
 
