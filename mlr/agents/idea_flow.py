@@ -211,9 +211,11 @@ def save_plan(store: Store, plan_id: int, data: dict, note: str = "edited") -> i
     row = store.get_plan(plan_id)
     if row is None:
         raise IdeaError(f"There is no plan {plan_id}.")
-    if row.data.stored() == plan.model_dump(mode="json"):
+    # Fields the edit form does not hold (the prototype the ExperimentAgent chose) stay with the plan.
+    kept = {k: v for k, v in row.data.stored().items() if k not in ExperimentPlan.model_fields and k not in data}
+    if row.data.stored() == {**plan.model_dump(mode="json"), **kept}:
         return row.version  # nothing changed: no empty version in the history
-    version = store.save_plan(plan_id, plan.model_dump(), note=note)
+    version = store.save_plan(plan_id, {**plan.model_dump(), **kept}, note=note)
     if row.status == "accepted":
         store.set_plan_status(plan_id, "draft")
     return version

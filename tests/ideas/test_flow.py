@@ -160,3 +160,14 @@ def test_when_every_hypothesis_fails_the_failures_are_still_listed(recorder, scr
     result = recorder.run_all(1, n=2)
     assert result["problem"]["task"] == PROBLEM["task"] and result["hypotheses"] == []
     assert [f["step"] for f in result["failed"]] == ["hypothesis 1", "hypothesis 2"]
+
+
+def test_an_edit_keeps_the_prototype_the_experiment_agent_chose(recorder, scripted, store):
+    problem_id = store.add_problem(1, PROBLEM)
+    hid = store.add_hypothesis(problem_id, hypothesis())
+    scripted.enqueue(PLAN, PLAN)
+    plan_id = recorder.plan(hid)
+    store.save_plan(plan_id, {**PLAN, "prototype": "digit-thumbnails"}, note="prototype chosen")
+    version = save_plan(store, plan_id, {**PLAN, "dataset": "CUAD"})  # the edit form has no prototype field
+    saved = store.get_plan(plan_id)
+    assert saved.version == version and saved.data.dataset == "CUAD" and saved.data.prototype == "digit-thumbnails"
