@@ -133,6 +133,9 @@ def _serve_and_shoot(checkout: Path, tag: str, data: Path, pages: tuple[str, ...
             for name in pages:
                 page.goto(f"http://127.0.0.1:{port}/{ADDRESS.get(name, name)}")
                 page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=180_000)
+                # The library and its embedding model load in the background: shoot the page, not its spinner.
+                page.wait_for_function("() => !/Loading the paper library/.test(document.body.innerText)",
+                                       timeout=300_000)
                 page.wait_for_timeout(4000)
                 if name in OPEN:
                     page.get_by_text(OPEN[name]).first.click()
