@@ -17,7 +17,7 @@ st.markdown(f"One button walks the whole research flow on a sample paper, about 
             "the built-in demo model: the assistant reads the paper, finds its problem, proposes a hypothesis and a "
             "plan, runs the paper's notebook twice and writes a report. It needs no network.")
 st.caption("What the tour makes is marked **tour** on every page (its texts say “· tour”) and goes away with "
-           "**Reset the tour**.")
+           "**Reset the tour**; starting it again replaces it.")
 
 running = jobs.busy(tour_view.KEY)
 state = load(ws.settings)
@@ -35,8 +35,8 @@ if right.button("Reset the tour", disabled=running or state is None, key="tour-r
 if running:
     tour_view.live_steps()
 else:
-    tour_view.steps(live=False)
-    if state is not None and state.finished and not state.error:
-        st.success(f"The tour finished in {state.seconds:.0f} s with {state.model}. Open the Plan and Experiment "
-                   "pages to see what it made.")
+    if state is not None and state.finished and not state.error:  # the outcome first, then how it got there
+        st.success(f"The tour finished in {state.seconds:.0f} s with {state.model}. "
+                   f"{state.steps['report'].result} Open the Plan and Experiment pages to see what it made.")
         report_button(ws.settings, ws.store, state.plan_id, key="tour-report")
+    tour_view.steps(live=False)

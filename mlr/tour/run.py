@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from mlr.store import now_iso
+from mlr.tour.reset import reset
 from mlr.tour.script import script
 from mlr.tour.state import StepState, TourState, folder, load, save
 
@@ -33,9 +34,8 @@ def run_tour(ws, job=None) -> TourState:
     from mlr.agents.idea_flow import producer
 
     steps = script().steps
-    state = load(ws.settings) or TourState()
-    if state.started_at and not state.finished:
-        log.info("a tour was left unfinished; starting again")
+    if load(ws.settings) is not None:  # a tour again replaces the last one: its data would be untracked otherwise
+        log.info("removing the previous tour's data: %s", ", ".join(reset(ws)) or "nothing")
     state = TourState(started_at=now_iso(), model=producer(ws.llm),
                       steps={s.key: StepState() for s in steps})
     save(ws.settings, state)

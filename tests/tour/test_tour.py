@@ -26,12 +26,12 @@ PLAN = {"objective": "Test whether a kernel classifier on the thumbnails beats t
         "compute_budget": "1 CPU for 5 minutes"}
 
 
-def scripted_tour(store) -> ScriptedLLM:
+def scripted_tour(store, rounds: int = 1) -> ScriptedLLM:
     """The answers of the tour's model calls, in order: problem, hypothesis, plan outline and plan setup."""
     def chunk(_messages=None) -> str:
         return store.paper_chunks(store.list_papers()[0].id)[0].id
 
-    return ScriptedLLM([
+    return ScriptedLLM(rounds * [
         lambda m: {"task": "Recognise handwritten digits from 4x4 thumbnails with template matching.",
                    "gaps": [{"text": "Only one family of classifier is tested.", "chunk_id": chunk()}],
                    "keywords": ["template matching", "handwritten digits"]},
@@ -49,7 +49,7 @@ def workspace(data_dir, monkeypatch):
     settings = Settings.from_env()
     settings.ensure_dirs()
     ws = Workspace(settings, embedder=MiniLMEmbedder(), llm=ScriptedLLM())
-    ws._llm = scripted_tour(ws.store)  # its answers read the chunk ids of the record the workspace opened
+    ws._llm = scripted_tour(ws.store, rounds=2)  # its answers read the chunk ids of the record the workspace opened
     yield ws
     if ws.is_built("runner"):
         ws.runner.stop(cancel_running=True)
@@ -82,6 +82,12 @@ def test_the_tour_walks_the_whole_flow_labels_what_it_made_and_resets(workspace)
     assert problem.data.task in state.steps["problem"].result
     html = Path(state.report).read_text(encoding="utf-8")
     assert "<h2>Result</h2>" in html and "scripted:scripted · tour" in html
+
+    again = run_tour(ws)  # starting again replaces the last tour: nothing of it is left untracked
+    assert again.problem_id != state.problem_id and store.get_problem(state.problem_id) is None
+    assert all(store.get_run(i) is None for i in state.run_ids) and len(store.list_runs()) == 2
+    assert [p.id for p in store.list_plans()] == [again.plan_id]
+    state = again
 
     removed = tour_reset.reset(ws)
     assert removed == ["its research problem, hypothesis and plan", "2 runs", "the sample paper"]
