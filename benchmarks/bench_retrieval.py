@@ -54,7 +54,8 @@ def pdfs() -> list[tuple[Path, str]]:
 def distractor_docs() -> list[Path]:
     docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted(ROOT.glob("*/README.md")),
             *sorted(ROOT.glob("mlr/*/README.md"))]
-    return [d for d in docs if d.exists() and d != ROOT / "benchmarks" / "README.md"]
+    return [d for d in docs if d.exists() and d != ROOT / "benchmarks" / "README.md"
+            and not any(part.startswith(".") for part in d.relative_to(ROOT).parts)]  # not tool caches
 
 
 def render_distractors(folder: Path) -> list[tuple[Path, str]]:
