@@ -63,6 +63,9 @@ class Passage(BaseModel):
     # Reciprocal-rank-fusion score that ordered the results (higher first); comparable within one
     # query only.
     rank_score: float = 0.0
+    # The passage holds a query term that is an exact fact: a number or a name with digits or joiners
+    # (7B, 0.001, MID-70, F1). Such a match is relevant whatever the cosine (MiniLM gives "MID-70" ~0.2).
+    exact_match: bool = False
 
 
 @runtime_checkable

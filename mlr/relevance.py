@@ -25,7 +25,11 @@ def has_similarity(passages: Sequence[Any]) -> bool:
 
 
 def close(passages: Sequence[Any], threshold: float = MIN_SIMILARITY) -> list[Any]:
-    """The passages close enough to the query to show (all of them when the scores are no similarities)."""
+    """The passages close enough to the query to show (all of them when the scores are no similarities).
+
+    A passage that holds an exact fact the query names (``Passage.exact_match``: a number or a model name such as
+    ``MID-70``, ``0.001``, ``7B``) is shown whatever its similarity: MiniLM scores such queries around 0.1-0.25.
+    """
     if not has_similarity(passages):
         return list(passages)
-    return [p for p in passages if p.score >= threshold]
+    return [p for p in passages if p.score >= threshold or getattr(p, "exact_match", False)]

@@ -10,6 +10,10 @@ from mlr.safe_text import escape
 from ui.library_view import highlight
 
 
+# Which ranker of the library's hybrid search found the passage (Passage.found_by).
+_FOUND_BY = {"dense": "found by meaning", "keyword": "found by its words", "both": "found by meaning and words"}
+
+
 def search_results(passages: list, query: str, *, details: bool) -> None:
     shown = relevance.close(passages)
     if passages and not shown:
@@ -23,7 +27,8 @@ def search_results(passages: list, query: str, *, details: bool) -> None:
                    f"{relevance.MIN_SIMILARITY:.2f} and are not shown.")
     for p in shown:
         with st.container(border=True):
-            st.markdown(f"**{escape(p.title)}** · {escape(p.section)} · page {p.page}")
+            found = _FOUND_BY.get(getattr(p, "found_by", ""), "")
+            st.markdown(f"**{escape(p.title)}** · {escape(p.section)} · page {p.page}" + (f" · {found}" if found else ""))
             if details:
                 st.caption(f"similarity {p.score:.3f} · passage `{p.chunk_id}`")
             st.markdown(highlight(p.text, query))

@@ -22,6 +22,7 @@ from mlr.library.errors import LibraryError
 from mlr.library.fusion import rrf
 from mlr.library.keyword_index import KeywordIndexDamaged
 from mlr.library.references import resolve
+from mlr.library.tokens import exact_terms, tokenize
 from mlr.protocols import Passage
 from mlr.store.records import Chunk
 
@@ -36,11 +37,12 @@ CANDIDATES = 50
 Mode = Literal["hybrid", "dense", "keyword"]
 
 
-def passage(chunk: Chunk, score: float = 0.0, *, found_by: str = "", rank_score: float = 0.0) -> Passage:
+def passage(chunk: Chunk, score: float = 0.0, *, found_by: str = "", rank_score: float = 0.0,
+            exact_match: bool = False) -> Passage:
     return Passage(chunk_id=chunk.id, paper_id=chunk.paper_id, file_name=chunk.file_name,
                    title=chunk.title or chunk.file_name, section=chunk.section, page=chunk.page,
                    score=round(float(score), 4), text=chunk.text, found_by=found_by,
-                   rank_score=round(float(rank_score), 6))
+                   rank_score=round(float(rank_score), 6), exact_match=exact_match)
 
 
 class LibraryRetriever:
@@ -83,12 +85,15 @@ class LibraryRetriever:
         if vector is not None:  # cosine of keyword-only hits, from their stored vectors
             stored = lib.index.vectors([vid for vid, _ in top if vid not in cosine and vid in rows])
             cosine.update({vid: float(v @ vector) for vid, v in stored.items()})
+        exact = exact_terms(query)
         out = []
         for vid, fused_score in top:
             if vid not in rows:
                 continue
             by = "both" if vid in in_dense and vid in in_keyword else ("dense" if vid in in_dense else "keyword")
-            out.append(passage(rows[vid], cosine.get(vid, 0.0), found_by=by, rank_score=fused_score))
+            hit = bool(exact and vid in in_keyword and exact & set(tokenize(rows[vid].text)))
+            out.append(passage(rows[vid], cosine.get(vid, 0.0), found_by=by, rank_score=fused_score,
+                               exact_match=hit))
         return out[:k]
 
     def _embed_query(self, query: str, *, required: bool) -> np.ndarray | None:

@@ -50,6 +50,14 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
+def exact_terms(text: str) -> set[str]:
+    """The whole tokens of ``text`` that name exact facts, with a digit or a joiner (``7b``, ``0.001``, ``mid-70``,
+    ``f1``); not the parts of a compound (``70`` of ``mid-70``)."""
+    text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    return {t for t in (m.group(0) for m in _TOKEN.finditer(text))
+            if len(t) <= MAX_TOKEN_CHARS and (any(c.isdigit() for c in t) or _JOINERS.search(t))}
+
+
 def tokenize(text: str) -> list[str]:
     """The keyword tokens of ``text`` (documents and queries alike)."""
     text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text or "").lower())

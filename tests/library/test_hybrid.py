@@ -172,3 +172,36 @@ def test_ideas_related_work_uses_the_hybrid_search(library, paper, scripted):
     top = related.passages[0]
     assert top.paper_id == other.paper_id and "KAT-12" in top.text and top.found_by in ("keyword", "both")
     assert [p.rank_score for p in related.passages] == sorted((p.rank_score for p in related.passages), reverse=True)
+
+
+@pytest.fixture
+def fresh_resources(data_dir):
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_library_page_shows_exact_fact_matches_and_which_ranker_found_them(fresh_resources, settings, store,
+                                                                          embedder, paper):
+    """MiniLM scores "MID-70" at ~0.2 against the passage that holds it, below the page's closeness threshold:
+    the exact match must still be shown, with the ranker that found it; an off-topic query still finds nothing."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    open_library(settings, store, embedder).add_file(
+        paper("a.pdf", topic=FACTS["a"][0], extra=FACTS["a"][1], filler_repeats=3))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception
+    at.text_input[0].input("MID-70").run()
+    assert not at.exception
+    assert not any("No passage is close" in i.value for i in at.info)
+    shown = [m.value for m in at.markdown]
+    assert any("MID" in m and "70" in m for m in shown)  # the passage with the fact (highlighted, escaped)
+    assert any("found by" in m and "words" in m for m in shown)
+    at.text_input[0].input("recipes for sourdough bread and pastry").run()
+    assert any("No passage is close" in i.value for i in at.info)
