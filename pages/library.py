@@ -21,7 +21,11 @@ jobs = resources.library_jobs()
 health = library.health()
 if not health["ok"]:
     st.warning(health["message"])
-    if st.button("Rebuild index", help="Re-embed every paper with the current embedding model"):
+    if health.get("embedder_available") is False:  # switching models is the researcher's explicit choice
+        if st.button("Switch to the offline model", help="Re-embed every paper with MiniLM (all-MiniLM-L6-v2)"):
+            jobs.submit_rebuild(embedder="minilm")
+            st.rerun()
+    elif st.button("Rebuild index", help="Re-embed every paper with the current embedding model"):
         jobs.submit_rebuild()
         st.rerun()
 

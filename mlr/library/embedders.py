@@ -217,7 +217,8 @@ def _missing(settings: Settings, name: str, dimension: int, why: str) -> Unavail
         f"The library index was built with the embedding model {name}, which cannot be used now: {why}. "
         f"Make {name} available again (for Ollama: start the server at {settings.ollama_host} and "
         f"`ollama pull {name.removeprefix('ollama:')}`), or switch the library to another model on purpose: "
-        f"`python -m mlr library rebuild --embedder {MINILM}` re-embeds every paper with the offline model. "
+        f"`python -m mlr library rebuild --embedder {MINILM}` (or the Library page's 'Switch to the offline model') "
+        "re-embeds every paper with the offline model. "
         "Until then search uses keywords only and adding papers waits."))
 
 

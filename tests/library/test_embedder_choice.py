@@ -74,3 +74,34 @@ def test_explicit_choice_of_an_unreachable_model_is_refused_with_the_reason(data
     settings = Settings.from_env()
     with pytest.raises(LibraryError, match="Ollama embedding model nomic-embed-text.*did not answer"):
         choose_embedder(settings, "ollama")
+
+
+def test_library_page_offers_the_explicit_switch_when_the_model_is_missing(data_dir, httpserver, monkeypatch, paper):
+    import time
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    fake = FakeOllama(httpserver, models=["nomic-embed-text:latest"])
+    settings, lib = _open(monkeypatch, fake.host)
+    lib.add_file(paper("a.pdf", topic="zebra stripe counting", filler_repeats=2))
+    monkeypatch.setenv("MLR_OLLAMA_HOST", DOWN)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+        at.run()
+        assert not at.exception
+        assert any("ollama:nomic-embed-text" in w.value for w in at.warning)
+        assert not any(b.label == "Rebuild index" for b in at.button)  # no rebuild that would switch quietly
+        next(b for b in at.button if b.label == "Switch to the offline model").click()
+        at.run()
+        deadline = time.monotonic() + 120
+        while _manifest(settings)["model"].startswith("ollama:"):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+            at.run()
+        assert _manifest(settings)["model"].startswith("all-MiniLM-L6-v2")
+    finally:
+        st.cache_resource.clear()
