@@ -75,7 +75,8 @@ def test_every_cli_command_runs_through_one_workspace_on_an_empty_data_dir(setti
     code, out = _cli(ws, capsys, "library", "remove", "3", "--force")
     assert code == 0 and len(ws.store.list_papers()) == 2
     code, out = _cli(ws, capsys, "library", "rebuild")
-    assert code == 0 and len(out.strip().splitlines()) == 2  # one line per paper re-embedded
+    lines = out.strip().splitlines()  # one line per paper re-embedded, then the summary
+    assert code == 0 and len(lines) == 3 and lines[-1].endswith("2 of 2 papers re-indexed")
     assert len(ws.store.list_papers()) == 2
 
 
