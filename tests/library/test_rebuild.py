@@ -130,3 +130,44 @@ def test_library_page_reaches_rebuild_on_a_corrupt_index(fresh_resources, settin
         at.run()
         assert not at.exception
     assert open_library(settings, store, embedder).health()["ok"]
+
+
+def _rebuild_killed_midway(data_dir: str) -> None:
+    """Rebuild with the real MiniLM, SIGKILLed while embedding the second paper."""
+    import signal as _signal
+
+    os.environ["MLR_DATA_DIR"] = data_dir
+    from mlr.config import Settings
+    from mlr.library import open_library as _open
+    from mlr.library.embedders import MiniLMEmbedder
+    from mlr.store import Store
+
+    real = MiniLMEmbedder()
+    calls = []
+
+    def embed(texts, progress=None):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), _signal.SIGKILL)
+        return MiniLMEmbedder.embed(real, texts, progress)
+
+    real.embed = embed
+    s = Settings.from_env()
+    _open(s, Store(s.db_path), real).rebuild()
+
+
+def test_sigkill_mid_rebuild_leaves_the_old_index_whole(library, paper, settings, store, embedder):
+    import multiprocessing as mp
+    import signal
+
+    ids = _add_two(library, paper)
+    before = set(library.index.ids().tolist())
+    child = mp.get_context("spawn").Process(target=_rebuild_killed_midway, args=(str(settings.data_dir),))
+    child.start()
+    child.join(240)
+    assert child.exitcode == -signal.SIGKILL
+    reopened = open_library(settings, store, embedder)
+    assert reopened.health()["ok"]
+    assert set(reopened.index.ids().tolist()) == before == store.all_vector_ids() == reopened.keywords.ids()
+    for name, topic in TOPICS.items():
+        assert reopened.retriever.search(topic, k=1, mode="dense")[0].paper_id == ids[name]
