@@ -7,9 +7,10 @@ from mlr.tour.reset import reset
 from mlr.tour.run import run_tour
 from mlr.tour.script import script
 from mlr.tour.state import load
-from ui import jobs, resources, tour_view
+from ui import common, jobs, resources, tour_view
 from ui.report_download import button as report_button
 
+common.through_navigation()  # the first visit to this address too: app.py's navigation
 st.title("Tour")
 ws = resources.workspace()
 st.markdown(f"One button walks the whole research flow on a sample paper, about **{script().expected_s:.0f} "

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from mlr.config import REPO_ROOT
 
-PAGES = ["pages/library.py", "pages/ideas.py", "pages/plan.py", "pages/experiment.py"]
+PAGES = ["pages/library.py", "pages/ideas.py", "pages/plan.py", "pages/experiment.py", "pages/tour.py"]
 
 
 @pytest.fixture
