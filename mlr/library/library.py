@@ -307,7 +307,20 @@ class Library:
                 results.append(result)
                 if progress:
                     progress(i, "done", 1.0)
-            # The swap: vectors, then keywords, then the rows that point at them (the add order).
+            # The swap: vectors, then keywords, then the rows that point at them (the add order). With
+            # the same model the old vectors and keywords ride along until the rows are committed, so a
+            # kill before the commit leaves the old ids whole (the new ones are orphans, dropped on open)
+            # and a kill after it leaves the new ones (the old are then the orphans).
+            old_ids: set[int] = set()
+            if same_model:
+                old_vectors, old_vector_ids = self.index.all_vectors()
+                old_ids = set(old_vector_ids.tolist()) - set(staged.ids().tolist())
+                keep = np.isin(old_vector_ids, np.fromiter(old_ids, dtype=np.int64, count=len(old_ids)))
+                if keep.any():
+                    staged.add_with_ids(old_vectors[keep], old_vector_ids[keep])
+                for paper_id in replaced:
+                    rows = self.store.paper_chunks(paper_id)
+                    keywords.add([r.vector_id for r in rows], [r.text for r in rows])
             self.index.swap_in(staged)
             self.index.save()
             self.keywords.swap_in(keywords)
@@ -315,6 +328,12 @@ class Library:
             with self.store.write() as conn:
                 for paper_id, (rows, sections) in replaced.items():
                     self.store.replace_chunks(conn, paper_id, rows, sections)
+            retired = old_ids - self.store.all_vector_ids()
+            if retired:
+                self.index.remove(retired)
+                self.index.save()
+                self.keywords.remove(retired)
+                self.keywords.save()
             self.embedder, self.problem = embedder, None
             self.notices = []
         return results

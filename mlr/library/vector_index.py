@@ -191,6 +191,14 @@ class VectorIndex:
         with self.mutex:
             return self.ids_of(self._index)
 
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every stored vector and its id, in storage order (a rebuild carries them until its swap commits)."""
+        with self.mutex:
+            n = int(self._index.ntotal)
+            if n == 0:
+                return np.zeros((0, self.dimension), dtype=np.float32), np.zeros(0, dtype=np.int64)
+            return self._index.index.reconstruct_n(0, n), self.ids_of(self._index)
+
     def vectors(self, ids) -> dict[int, np.ndarray]:
         """Stored vectors of those ``ids`` that are in the index."""
         out = {}

@@ -171,3 +171,37 @@ def test_sigkill_mid_rebuild_leaves_the_old_index_whole(library, paper, settings
     assert set(reopened.index.ids().tolist()) == before == store.all_vector_ids() == reopened.keywords.ids()
     for name, topic in TOPICS.items():
         assert reopened.retriever.search(topic, k=1, mode="dense")[0].paper_id == ids[name]
+
+
+def _rebuild_killed_before_rows(data_dir: str) -> None:
+    """Rebuild; SIGKILL inside the row transaction, after both new index files were written."""
+    import signal as _signal
+
+    os.environ["MLR_DATA_DIR"] = data_dir
+    from mlr.config import Settings
+    from mlr.library import open_library as _open
+    from mlr.library.embedders import MiniLMEmbedder
+    from mlr.store import Store
+
+    s = Settings.from_env()
+    store = Store(s.db_path)
+    store.replace_chunks = lambda *a, **k: os.kill(os.getpid(), _signal.SIGKILL)
+    _open(s, store, MiniLMEmbedder()).rebuild()
+
+
+def test_sigkill_between_the_index_swap_and_the_rows_keeps_the_old_passages_searchable(library, paper, settings,
+                                                                                      store, embedder):
+    import multiprocessing as mp
+    import signal
+
+    ids = _add_two(library, paper)
+    before = set(library.index.ids().tolist())
+    child = mp.get_context("spawn").Process(target=_rebuild_killed_before_rows, args=(str(settings.data_dir),))
+    child.start()
+    child.join(240)
+    assert child.exitcode == -signal.SIGKILL
+    reopened = open_library(settings, store, embedder)
+    assert reopened.health()["ok"]
+    assert set(reopened.index.ids().tolist()) == before == store.all_vector_ids() == reopened.keywords.ids()
+    for name, topic in TOPICS.items():
+        assert reopened.retriever.search(topic, k=1, mode="dense")[0].paper_id == ids[name]
