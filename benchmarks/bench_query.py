@@ -129,10 +129,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--baseline-queries", type=int, default=15, help="SimpleVectorStore takes ~1 s a query")
     args = parser.parse_args()
-    from llama_index.core.vector_stores.types import VectorStoreQuery
-
     import faiss
     from llama_index.core.schema import QueryBundle
+    from llama_index.core.vector_stores.types import VectorStoreQuery
 
     rng = np.random.default_rng(0)
     vectors = unit(rng, args.chunks)

@@ -83,7 +83,7 @@ def render_distractors(folder: Path) -> list[tuple[Path, str]]:
                 + re.sub(r"\n{3,}", "\n\n", "\n".join(body)))
         try:
             pdf = render(parse(text))
-        except Exception as exc:  # a document the small renderer cannot lay out: left out, and said so
+        except Exception as exc:  # noqa: BLE001 - a document the small renderer cannot lay out: left out, said so
             sys.stderr.write(f"distractor {name} left out: {exc}\n")
             continue
         path = folder / f"{name}.pdf"

@@ -9,7 +9,6 @@ from mlr import relevance
 from mlr.safe_text import escape
 from ui.library_view import highlight
 
-
 # Which ranker of the library's hybrid search found the passage (Passage.found_by).
 _FOUND_BY = {"dense": "found by meaning", "keyword": "found by its words", "both": "found by meaning and words"}
 

@@ -133,7 +133,7 @@ class KeywordIndex:
                 self._scorer = None
             return n
 
-    def swap_in(self, staged: "KeywordIndex") -> None:
+    def swap_in(self, staged: KeywordIndex) -> None:
         """Take over the passages of ``staged`` (a rebuild built beside); the caller saves next."""
         with self.mutex:
             self._docs, self._vocab, self._scorer = staged._docs, staged._vocab, None

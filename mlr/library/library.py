@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from mlr.config import Settings
-from mlr.library.errors import EmbedderUnavailableError, IndexDamagedError, IndexMismatchError, LibraryError, PaperNotFound
+from mlr.library.errors import (
+    EmbedderUnavailableError,
+    IndexDamagedError,
+    IndexMismatchError,
+    LibraryError,
+    PaperNotFound,
+)
 from mlr.library.ingest import Prepared, content_hash, parse, read_file
 from mlr.library.keyword_index import KeywordIndex, KeywordIndexDamaged
 from mlr.library.models import AddResult, PaperInfo

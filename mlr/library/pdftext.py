@@ -145,7 +145,8 @@ def outline(reader: PdfReader) -> list[tuple[str, int, int]]:
                 continue
             try:
                 title, page = str(item.title or "").strip(), reader.get_destination_page_number(item)
-            except Exception:  # noqa: BLE001 - an entry pointing nowhere is skipped
+            except Exception as exc:  # noqa: BLE001 - an entry pointing nowhere is skipped
+                log.debug("outline entry skipped (%s)", exc)
                 continue
             if title and page is not None and page >= 0:
                 out.append((title, page + 1, level))

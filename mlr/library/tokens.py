@@ -35,7 +35,7 @@ herself him himself his how i if in into is it its itself just me more most my m
 only or other our ours ourselves out over own same she should so some such than that the their theirs them
 themselves then there these they this those through to too under until up very was we were what when where
 which while who whom why will with would you your yours yourself yourselves also et al via using used use
-""".split())
+""".split())  # noqa: SIM905 - a word list reads better as text
 
 
 @lru_cache(maxsize=1)

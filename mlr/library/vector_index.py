@@ -160,7 +160,7 @@ class VectorIndex:
         with self.mutex:
             return int(self._index.remove_ids(np.asarray(list(ids), dtype=np.int64)))
 
-    def swap_in(self, staged: "VectorIndex") -> None:
+    def swap_in(self, staged: VectorIndex) -> None:
         """Take over the vectors, counter and model of ``staged`` (a rebuild built beside this one).
 
         ``staged`` is an unsaved ``VectorIndex`` on the same folder; the caller holds ``self.lock``

@@ -86,7 +86,7 @@ def test_heading_fonts_give_the_sections_without_an_outline(tmp_path):
 
 
 def test_word_list_is_the_last_resort(tmp_path):
-    structure, where, found = _sections(make_structured(tmp_path / "w.pdf", outline=False, heading_style=False))
+    structure, where, _ = _sections(make_structured(tmp_path / "w.pdf", outline=False, heading_style=False))
     assert structure == "words"
     assert where["Long documents are hard"] == ("introduction", 1)
     # What the issue reported, and why the word list comes last: the run-in label wins here.
@@ -119,8 +119,8 @@ def test_running_header_and_page_numbers_dropped_on_a_two_page_paper(tmp_path):
 def test_a_subsection_starts_a_new_passage_in_its_section(embedder):
     from mlr.library.chunking import chunk_blocks
 
-    page = "\n".join(["3 Method", "We describe the model.", "3.1 Data", "The data set has 442 patients.",
-                      "3.2 Model", "The model is a straight line.", "4 Results", "It works."])
+    page = ("3 Method\nWe describe the model.\n3.1 Data\nThe data set has 442 patients.\n"
+            "3.2 Model\nThe model is a straight line.\n4 Results\nIt works.")
     styled = [{"3 method", "3.1 data", "3.2 model", "4 results"}]
     info: dict = {}
     blocks, found = split_sections([page], None, styled, info)
@@ -174,7 +174,7 @@ def test_section_and_page_of_each_passage_on_the_sample_papers(slug, embedder):
     info: dict = {}
     blocks, _ = split_sections(text.pages, text.outline, text.styled, info)
     assert info["structure"] == "font"
-    squash = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())  # noqa: E731 - whitespace and hyphenation apart
+    squash = lambda s: re.sub(r"[^a-z0-9]+", "", s.lower())
     source = (folder / "paper.md").read_text().split("\n---\n", 1)[1]
     marks = [(m.start(), heading_name(m.group(1))) for m in re.finditer(r"^# (.+)$", source, re.MULTILINE)]
     flat, where = "", []
