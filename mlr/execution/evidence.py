@@ -244,14 +244,23 @@ def _replay(spec: dict) -> dict:
     return {"facts": [], "error": f"the probe gave nothing {errors}"}
 
 
-def _env() -> dict:
+def _env(isolated: bool, allow: str) -> dict:
+    """The replay runs the notebook's own code: it gets what a run gets, the allow-listed environment (no tokens,
+    keys or credentials of the app's) and, when runs are isolated, no network (mlr.execution.isolation)."""
+    from mlr.execution import isolation
+
     root = str(Path(__file__).resolve().parents[2])  # this package importable from the run's folder
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    return isolation.kernel_env(os.environ, {
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+        "MLR_NET_ISOLATED": "1" if isolated else "0"}, allow=allow)
 
 
 def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
-           timeout_s: float = TIMEOUT_S) -> dict:
-    """The evidence for ``report`` (a failed run of ``notebook``), or ``{}`` when there is none to take."""
+           timeout_s: float = TIMEOUT_S, isolated: bool = False, allow: str = "") -> dict:
+    """The evidence for ``report`` (a failed run of ``notebook``), or ``{}`` when there is none to take.
+
+    ``isolated``: start the replay without network, as runs start (``isolation.state``); ``allow``: more
+    environment names the kernel may see (``MLR_KERNEL_ENV_ALLOW``)."""
     if report.cell_index is None or report.status != "failed" or report.ename in SKIP or not report.ename:
         return {}
     deps, stmts = _assignments(notebook, report.cell_index, set(parameters or {}))
@@ -259,9 +268,11 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
             "cwd": str(cwd), "ename": report.ename, "evalue": report.evalue, "line": failing_line(report),
             "cell": report.cell_source, "deps": deps, "stmts": stmts}
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "mlr.execution.evidence"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                cwd=str(cwd), env=_env())
+        from mlr.execution import isolation
+
+        proc = subprocess.Popen(isolation.command([sys.executable, "-m", "mlr.execution.evidence"], isolated),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, cwd=str(cwd), env=_env(isolated, allow))
     except OSError as exc:
         log.info("no evidence: %s", exc)
         return {}
@@ -317,6 +328,10 @@ def _assignments(notebook, cell_index: int, parameters: set[str]) -> tuple[dict,
 
 if __name__ == "__main__":
     try:
+        if os.environ.get("MLR_NET_ISOLATED") == "1":  # our own network namespace: the kernel needs its loopback
+            from mlr.execution.isolation import loopback_up
+
+            loopback_up()
         print(json.dumps(_replay(json.loads(sys.stdin.read())), default=str))
     except Exception as exc:  # noqa: BLE001  boundary: the parent reads a failure as "no evidence"
         print(json.dumps({"facts": [], "error": f"{type(exc).__name__}: {exc}"}))

@@ -67,7 +67,14 @@ class NotebookWorkbench:
 
             out = Path(outcome.output_notebook) if outcome.output_notebook else None
             cwd = out.parent if out and out.parent.is_dir() else Path(notebook).resolve().parent
-            report.evidence = gather(report, notebook, report.parameters, cwd=cwd)
+            config = getattr(self.runner, "settings", None)
+            isolated, allow = False, ""
+            if config is not None:  # the replay gets what a run gets: the allow-listed env, no network if isolated
+                from mlr.execution import isolation
+
+                isolated = isolation.state(config.kernel_network, config.online_sources).isolated
+                allow = config.kernel_env_allow
+            report.evidence = gather(report, notebook, report.parameters, cwd=cwd, isolated=isolated, allow=allow)
         return report
 
     def propose_fix(self, report: ErrorReport, notebook: str | Path, *, search_roots: Sequence[Path] = (),

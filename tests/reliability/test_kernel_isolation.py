@@ -114,3 +114,33 @@ def test_allow_listed_environment():
 def test_isolation_can_be_switched_off_and_says_why():
     assert not isolation.state("on", online_sources=False).isolated
     assert "online sources are on" in isolation.state("auto", online_sources=True).reason
+
+
+def test_the_debug_replay_gets_what_a_run_gets_no_secret_and_no_network(settings, store, tmp_path, listener,
+                                                                        monkeypatch):
+    """The debugger's evidence replays the notebook's own cells in a fresh kernel: the same allow-listed
+    environment and, while runs are isolated, the same missing network."""
+    from mlr.execution.runner import NotebookRunner
+    from mlr.execution.workbench import NotebookWorkbench
+    from mlr.protocols import RunError, RunOutcome
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("seed = 0", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "import os, socket\n"
+                    f"seen = len([n for n in {sorted(SECRETS)!r} if os.environ.get(n)])\n"
+                    "s = socket.socket(); s.settimeout(3)\n"
+                    f"connected = int(s.connect_ex(('127.0.0.1', {listener.port})) == 0)"),
+                nbformat.v4.new_code_cell("accuracy = seen + connected + missing_name")]
+    path = tmp_path / "nosy_debug.ipynb"
+    nbformat.write(nb, str(path))
+    runner = NotebookRunner(settings.model_copy(update={"online_sources": False}), store)
+    failed = RunOutcome(run_id=0, status="failed", error=RunError(
+        ename="NameError", evalue="name 'missing_name' is not defined", cell_index=2,
+        traceback="----> 1 accuracy = seen + connected + missing_name"))
+    report = NotebookWorkbench(runner).report(failed, path, {})
+    values = report.evidence["values"]
+    assert values["seen"] == "int = 0" and values["connected"] == "int = 0", values
+    assert listener.accepted == 0, "the replay reached a server outside its namespace"
