@@ -28,5 +28,8 @@ def test_embedded_model_fixes_or_fails_cleanly(broken, runner, store, settings):
     else:
         assert result.final_status == "failed"
         assert ("could not propose" in result.reason or "stopped after" in result.reason
-                or "no change" in result.reason), result.reason
+                or "no change" in result.reason or "stopped by a guard" in result.reason), result.reason
+        if "stopped by a guard" in result.reason:  # each refused patch is on record, none was applied
+            guarded = [a for a in result.attempts if (a["outcome"] or "").startswith("guarded")]
+            assert guarded and not any(a["approved"] for a in guarded)
     assert len(store.list_attempts(root_id=result.root_id)) == len(result.attempts)
