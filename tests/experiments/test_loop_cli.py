@@ -209,7 +209,9 @@ def test_killed_loop_is_interrupted_then_resumes_with_the_baseline_intact(data_d
 
 # -- pause, Ctrl-C and stop from other processes ------------------------------------------------------------
 def test_pause_ctrl_c_and_stop_from_other_processes(data_dir, store, tmp_path):
-    nb = toy_notebook(tmp_path / "toy.ipynb", modes={"better": 0.2, "worse": -0.1})
+    # Each run sleeps 3 s: Ctrl-C and stop must land while a run is running (on a loaded machine a fast run could
+    # finish, and the loop succeed, between seeing the run and the signal).
+    nb = toy_notebook(tmp_path / "toy.ipynb", modes={"better": 0.2, "worse": -0.1}, delay_s=3.0)
     proc = spawn("loop", str(nb), "--params-only", "--seeds", "2", "--budget-runs", "8", "--json")
     try:
         loop = wait_for(lambda: only_loop(store), 60, "the loop row", proc)

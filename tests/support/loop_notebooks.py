@@ -39,7 +39,8 @@ EVAL_SOURCE = ("score = round(raw + noise, 6)\n"
 
 
 def toy_notebook(path: str | Path, *, gain: float = 0.5, modes: dict[str, float] | None = None,
-                 fixed: list[str] | None = None) -> Path:
+                 fixed: list[str] | None = None, delay_s: float = 0.0) -> Path:
+    """``delay_s``: each run sleeps that long first (a test that interrupts a run needs one still running)."""
     path = Path(path)
     modes = modes or {}
     default_mode = "base"
@@ -56,7 +57,8 @@ def toy_notebook(path: str | Path, *, gain: float = 0.5, modes: dict[str, float]
     cells = [
         new_markdown_cell("# Toy loop task"),
         params,
-        new_code_cell("import json\nimport math\nimport random\n\nnoise = random.Random(seed).gauss(0.0, 0.004)"),
+        new_code_cell("import json\nimport math\nimport random\n\nnoise = random.Random(seed).gauss(0.0, 0.004)"
+                      + (f"\nimport time\ntime.sleep({delay_s})" if delay_s else "")),
         new_code_cell(model_source(gain, {default_mode: 0.0, **modes})),
         new_code_cell(EVAL_SOURCE),
     ]
