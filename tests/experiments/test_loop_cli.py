@@ -27,10 +27,18 @@ NO_PARAMETERS = REPO / "tests" / "fixtures" / "notebooks" / "no_parameters.ipynb
 
 
 # -- helpers -----------------------------------------------------------------------------------------------
+def _interruptible() -> None:
+    # A child inherits an ignored SIGINT (a shell's background job, or something an earlier test in this pytest
+    # process set), and Python then never turns Ctrl-C into KeyboardInterrupt: in the full suite the Ctrl-C test
+    # saw the loop run on to success. The command must see Ctrl-C as at a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn(*args: str) -> subprocess.Popen:
     """``python -m mlr ARGS`` in its own process group (so it can be killed whole), output captured."""
     return subprocess.Popen([sys.executable, "-m", "mlr", *args], cwd=REPO, env=os.environ.copy(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_interruptible)
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
