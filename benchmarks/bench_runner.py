@@ -102,6 +102,9 @@ def main(rounds: int) -> None:
     print(f"ours / papermill CLI : {med['ours'] / med['papermill']:.2f}x  (aim <= 1.2x)")
     print(f"ours CLI / papermill CLI: {med['ours CLI'] / med['papermill']:.2f}x  (aim <= 1.2x; both started as "
           "processes)")
+    paired = statistics.median(c / p for c, p in zip(times["ours CLI"], times["papermill"], strict=True))
+    print(f"ours CLI / papermill CLI, median of the per-round ratios: {paired:.2f}x (robust to load drifting "
+          "between rounds)")
     print(f"ours / python script : {med['ours'] / med['python']:.2f}x")
     print(f"papermill / python   : {med['papermill'] / med['python']:.2f}x")
 

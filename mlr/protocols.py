@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
-import numpy as np
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:  # numpy is only a type here: the command line's start-up does not pay for importing it
+    import numpy as np
 
 T = TypeVar("T", bound=BaseModel)
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 import psutil
@@ -12,11 +14,23 @@ _nvml_lock = threading.Lock()
 _nvml_state: dict[str, object] = {}
 
 
+def _no_nvidia_driver() -> bool:
+    """True when this is Linux and no NVIDIA device or driver is visible: importing pynvml (30 ms, every command-line
+    start) would only fail. Elsewhere (Windows, WSL's /dev/dxg) NVML itself answers."""
+    if not sys.platform.startswith("linux"):
+        return False
+    return not any(os.path.exists(p) for p in ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg"))
+
+
 def _nvml():
     """Initialise NVML once; None when there is no NVIDIA driver (the common laptop case)."""
     with _nvml_lock:
         if "module" in _nvml_state:
             return _nvml_state["module"]
+        if _no_nvidia_driver():
+            log.info("no GPU: no NVIDIA driver on this machine")
+            _nvml_state["module"] = None
+            return None
         try:
             import pynvml
 

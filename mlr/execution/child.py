@@ -180,5 +180,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def leave(code: int) -> None:
+    """Exit at once once the result is written: the kernel is already shut down and every file this process wrote
+    is on disk (atomic, fsynced), so the interpreter's teardown of papermill, zmq and jupyter_client would only
+    keep the run's caller waiting."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    leave(main(sys.argv[1:]))

@@ -30,14 +30,14 @@ from mlr.store.records import Run
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.1  # how soon the end of a run is noticed
+TICK_S = 0.05  # how soon the end of a run is noticed
 PROGRESS_EVERY_S = 1.0  # how often the record's progress is rewritten (and a cross-process cancel is seen)
 SCAN_EVERY_S = 0.3  # how often the process tree is re-read (the kernel appears ~1 s after start)
 GRACE_S = 5.0  # after SIGTERM, how long the child may take to save the notebook before everything is killed
 TAIL_LINES = 30
 # The child imports mlr from this checkout without PYTHONPATH, which the kernel would inherit.
 CHILD_BOOT = (f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); "
-              "from mlr.execution.child import main; sys.exit(main(sys.argv[1:]))")
+              "from mlr.execution.child import main, leave; leave(main(sys.argv[1:]))")
 
 
 def tail(path: Path, lines: int = TAIL_LINES, max_bytes: int = 16384) -> str:

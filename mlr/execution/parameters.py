@@ -14,13 +14,16 @@ import json
 import logging
 import tokenize
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 from pydantic import BaseModel
 
 from mlr.execution.errors import NotebookContractError
 from mlr.store.records import PlanData
+
+if TYPE_CHECKING:
+    import nbformat
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class Parameter(BaseModel):
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read an .ipynb, turning every way it can be unreadable into one clear error."""
+    import nbformat  # 70 ms of imports (its JSON-schema validator) that `python -m mlr run` does without
+
     path = Path(path)
     if not path.is_file():
         raise NotebookContractError(f"notebook not found: {path}")
@@ -53,6 +58,25 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         return nbformat.read(str(path), as_version=4)
     except Exception as exc:  # boundary: JSON errors, validation errors, encoding errors
         raise NotebookContractError(f"{path.name} is not a readable Jupyter notebook: {exc}") from exc
+
+
+def _read_v4_json(path: Path) -> SimpleNamespace | None:
+    """A v4 notebook read as plain JSON (metadata, and cells with their sources joined), without importing
+    nbformat; None for anything else (older formats, unreadable files), which ``read_notebook`` then handles."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
+        return None
+    cells = []
+    for cell in raw["cells"]:
+        if not isinstance(cell, dict):
+            return None
+        source = cell.get("source", "")
+        cells.append(SimpleNamespace(source="".join(source) if isinstance(source, list) else str(source),
+                                     get=cell.get))
+    return SimpleNamespace(metadata=raw.get("metadata") or {}, cells=cells)
 
 
 def parameters_cell_index(nb: nbformat.NotebookNode) -> int | None:
@@ -80,19 +104,25 @@ def type_of(value: Any) -> str:
     return "expression"
 
 
+def _language(nb) -> str:
+    return ((nb.metadata.get("kernelspec") or {}).get("language")
+            or (nb.metadata.get("language_info") or {}).get("name") or "python")
+
+
 def inspect_parameters(path: str | Path) -> list[Parameter]:
     """The parameters of the notebook at ``path``, in cell order.
 
     Raises :class:`NotebookContractError` when the notebook is unreadable or has no ``parameters`` cell.
     """
     path = Path(path)
-    nb = read_notebook(path)
+    nb = _read_v4_json(path) if path.is_file() else None
+    if nb is None or _language(nb) != "python":
+        nb = read_notebook(path)
     index = parameters_cell_index(nb)
     if index is None:
         raise NotebookContractError(f"{path.name} has no cell tagged `parameters`, so its settings cannot be "
                                     f"filled in. {HOW_TO_TAG}")
-    language = ((nb.metadata.get("kernelspec") or {}).get("language")
-                or (nb.metadata.get("language_info") or {}).get("name") or "python")
+    language = _language(nb)
     if language == "python":
         raw = _python_parameters(nb.cells[index].source, path.name)
     else:
