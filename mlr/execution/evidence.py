@@ -24,8 +24,9 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 MARKER = "@@MLR_EVIDENCE@@"
-TIMEOUT_S = 90.0
-CELL_TIMEOUT_S = 30
+TIMEOUT_S = 120.0
+CELL_TIMEOUT_S = 60  # the probe cell holds the parameter search (<= 15 s) and the edit search (<= EDIT_SEARCH_S)
+EDIT_SEARCH_S = 20
 SKIP = {"ModuleNotFoundError", "ImportError", "SyntaxError", "IndentationError", "TabError", "KeyboardInterrupt"}
 _ARROW = re.compile(r"^-+>\s*\d+\s?(.*)$", re.MULTILINE)
 
@@ -128,6 +129,11 @@ def _mlr_probe(spec):
         out["values"] = values
         facts.append("on the failing line: " + "; ".join(f"`{k}` is {v}" for k, v in values.items()))
     _mlr_parameter_search(spec, g, values, out)
+    if "parameter_fix" not in out and spec.get("cells"):  # a parameter change first; else a tested code edit
+        try:
+            _MLR_EDIT_SEARCH(spec, g, out)
+        except Exception as exc:
+            out["edit_search_error"] = f"{type(exc).__name__}: {exc}"
     return out
 def _mlr_parameter_search(spec, g, values, out):
     # An empty or zero value on the failing line, traced through the notebook's assignments to the parameters
@@ -230,9 +236,13 @@ def _replay(spec: dict) -> dict:
         if "parameters" in (c.get("metadata", {}).get("tags") or []) and spec["parameters"]:
             cells.append(nbformat.v4.new_code_cell(
                 "\n".join(f"{k} = {v!r}" for k, v in spec["parameters"].items())))
-    probe = {k: spec.get(k) for k in ("ename", "evalue", "line", "cell", "parameters", "deps", "stmts")}
+    probe = {k: spec.get(k) for k in ("ename", "evalue", "line", "cell", "parameters", "deps", "stmts", "cells",
+                                      "later", "param_index", "search_s")}
+    search = Path(__file__).with_name("edit_search.py").read_text(encoding="utf-8")
     cells.append(nbformat.v4.new_code_cell(
-        f"_MLR_SPEC = __import__('json').loads({json.dumps(probe, default=repr)!r})\n" + _PROBE))
+        f"_MLR_SPEC = __import__('json').loads({json.dumps(probe, default=repr)!r})\n"
+        f"_mlr_es = {{}}\nexec(compile({search!r}, 'mlr/execution/edit_search.py', 'exec'), _mlr_es)\n"
+        "_MLR_EDIT_SEARCH = _mlr_es['edit_search']\n" + _PROBE))
     replay = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
     NotebookClient(replay, timeout=CELL_TIMEOUT_S, kernel_name=_kernel_name(nb), allow_errors=True,
                    resources={"metadata": {"path": spec["cwd"]}}).execute()
@@ -264,9 +274,11 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
     if report.cell_index is None or report.status != "failed" or report.ename in SKIP or not report.ename:
         return {}
     deps, stmts = _assignments(notebook, report.cell_index, set(parameters or {}))
+    cells, later, param_index = _code_cells(notebook, report.cell_index)
     spec = {"notebook": str(Path(notebook).resolve()), "cell_index": report.cell_index, "parameters": parameters or {},
             "cwd": str(cwd), "ename": report.ename, "evalue": report.evalue, "line": failing_line(report),
-            "cell": report.cell_source, "deps": deps, "stmts": stmts}
+            "cell": report.cell_source, "deps": deps, "stmts": stmts, "cells": cells, "later": later,
+            "param_index": param_index, "search_s": EDIT_SEARCH_S}
     try:
         from mlr.execution import isolation
 
@@ -288,6 +300,17 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
         log.info("no evidence for %s: %s", report.headline(), stderr.strip()[-400:])
         return {}
     return evidence
+
+
+def _code_cells(notebook, cell_index: int) -> tuple[list, list, int | None]:
+    """The edit search's view of the notebook: ``[index, source]`` of the code cells up to and including the failing
+    one, of the code cells after it, and the index of the parameters cell."""
+    from mlr.execution import notebook_edit
+    from mlr.execution.parameters import parameters_cell_index, read_notebook
+
+    code = [[i, src] for i, kind, src in notebook_edit.cell_sources(notebook) if kind == "code" and src.strip()]
+    return ([c for c in code if c[0] <= cell_index], [c for c in code if c[0] > cell_index],
+            parameters_cell_index(read_notebook(notebook)))
 
 
 def _assignments(notebook, cell_index: int, parameters: set[str]) -> tuple[dict, list]:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 
 from mlr.execution.fixers import (did_you_mean, dtype_cast, empty_value, encoding, file_not_found, key_kwarg,
-                                  missing_module, off_by_one, oom, shapes, syntax, unfixable)
+                                  missing_module, off_by_one, oom, shapes, syntax, tested_edit, unfixable)
 from mlr.execution.fixers.base import ErrorReport, Fix, FixContext
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ FIXERS = {
     "did_you_mean": did_you_mean.fix,
     "key_kwarg": key_kwarg.fix,
     "empty_value": empty_value.fix,  # a parameter change (cheapest) before the code edits below
+    "tested_edit": tested_edit.fix,  # an edit the kernel ran, before the untested pattern rules
     "shapes": shapes.fix,
     "off_by_one": off_by_one.fix,
     "dtype_cast": dtype_cast.fix,
