@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mlr.agents.experiment_debug import Debugger
@@ -96,26 +97,36 @@ def test_no_evidence_for_a_missing_package_and_within_the_time_limit(tmp_path):
 
 
 def test_heldout_notebook_fixed_end_to_end_with_the_evidence_in_the_prompt(tmp_path, runner, store, settings):
-    # A logic bug (softmax normalised over the wrong axis): no rule fixes it, so the model is asked, and its
-    # prompt shows what the kernel saw on the failing line.
-    nb = tmp_path / "prototypes" / "logic_normalise_axis.ipynb"
-    nb.parent.mkdir(parents=True)
-    shutil.copyfile(HELDOUT / "logic_normalise_axis.ipynb", nb)
-    fixed = ("probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)\n"
-             "assert np.allclose(probs.sum(axis=1), 1.0), 'rows must sum to 1'\n"
-             "accuracy = float(probs.max(axis=1).mean())")
-    llm = ScriptedLLM([{"cell_index": 3, "new_source": fixed, "explanation": "normalise each row"}])
+    # A logic bug (a sigmoid with the sign flipped): no rule and no tested edit fixes it, so the model is asked,
+    # and its prompt shows what the kernel saw on the failing line.
+    (tmp_path / "prototypes").mkdir()
+    nb = notebook(tmp_path / "prototypes", "import numpy as np\nx = np.linspace(-2, 2, 5)",
+                  "p = 1 / (1 + np.exp(x))\nassert np.all(np.diff(p) > 0), 'a sigmoid increases'\n"
+                  "accuracy = float(p[-1])", "import json\njson.dump({'accuracy': accuracy}, open('metrics.json', 'w'))")
+    fixed = "p = 1 / (1 + np.exp(-x))\nassert np.all(np.diff(p) > 0), 'a sigmoid increases'\naccuracy = float(p[-1])"
+    llm = ScriptedLLM([{"cell_index": 2, "new_source": fixed, "explanation": "the sigmoid takes -x"}])
     result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
     prompt = llm.prompts[0][-1]["content"]
     assert "What the kernel shows at the failure" in prompt
-    assert "`probs` is numpy.ndarray shape=(2, 3)" in prompt
-    import numpy as np
+    assert "`p` is numpy.ndarray shape=(5,)" in prompt
+    assert result.fixed and result.metrics["accuracy"] == pytest.approx(1 / (1 + np.exp(-2.0)))
+    root = store.get_attempt(result.root_id)
+    assert root.data.report.evidence["values"]["p"].startswith("numpy.ndarray")
+    assert root.data.report.evidence["edit_search"]["found"] is False  # the search ran and found no edit
 
+
+def test_a_logic_bug_over_the_wrong_axis_is_fixed_by_a_tested_edit(tmp_path, runner, store, settings):
+    # Held-out development notebook: softmax normalised over the whole array; the assert is never edited, the
+    # reduction is, and the edit was run in the kernel before it was proposed.
+    nb = tmp_path / "prototypes" / "logic_normalise_axis.ipynb"
+    nb.parent.mkdir(parents=True)
+    shutil.copyfile(HELDOUT / "logic_normalise_axis.ipynb", nb)
+    result = Debugger(ScriptedLLM(), NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
     logits = np.arange(6, dtype=float).reshape(2, 3)
     expected = float((np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).max(axis=1).mean())
     assert result.fixed and result.metrics["accuracy"] == pytest.approx(expected)
-    root = store.get_attempt(result.root_id)
-    assert root.data.report.evidence["values"]["probs"].startswith("numpy.ndarray")
+    fix = [a for a in result.attempts if a["source"] == "rule:tested_edit"]
+    assert len(fix) == 1 and "keepdims=True" in fix[0]["diff"] and "-assert" not in fix[0]["diff"]
 
 
 def test_a_heldout_shape_error_is_fixed_by_the_rule_reading_the_kernels_shapes(tmp_path, runner, store, settings):
