@@ -290,6 +290,13 @@ def gen_axis(ctx):
                     for n in same:
                         out = splice(out, n, with_keywords(out, n, axis=axis))
                     yield idx, out, f"the reductions on this line work along axis {axis}"
+        if len({n.lineno for n in calls}) > 1:  # statistics computed on lines of their own (mu = ...; sigma = ...)
+            ordered = sorted(calls, key=lambda n: (-n.lineno, -n.col_offset))
+            for axis in ("0", "1"):
+                out = src
+                for n in ordered:
+                    out = splice(out, n, with_keywords(out, n, axis=axis))
+                yield idx, out, f"the reductions of this cell work along axis {axis}"
 
 
 def _axis_variants(src, call):

@@ -39,6 +39,10 @@ CASES = {
         ["import numpy as np\nX = np.arange(12.0).reshape(4, 3)", "Z = (X - X.mean(axis=1)) / X.std(axis=1)"],
         "ValueError", "operands could not be broadcast together with shapes (4,3) (4,)",
         "Z = (X - X.mean(axis=0)) / X.std(axis=0)"),
+    "statistics on lines of their own along the wrong axis": (
+        ["import numpy as np\nX = np.arange(12.0).reshape(4, 3)", "mu = X.mean(axis=1)\nsd = X.std(axis=1)\nZ = (X - mu) / sd"],
+        "ValueError", "operands could not be broadcast together with shapes (4,3) (4,)",
+        "mu = X.mean(axis=0)\nsd = X.std(axis=0)\nZ = (X - mu) / sd"),
 }
 
 
