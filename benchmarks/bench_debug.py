@@ -36,7 +36,8 @@ from mlr.execution.workbench import NotebookWorkbench
 from mlr.store import Store
 
 SETS = {"targeted": ROOT / "tests" / "fixtures" / "broken", "heldout": ROOT / "benchmarks" / "debug_heldout",
-        "heldout2": ROOT / "benchmarks" / "debug_heldout2", "heldout3": ROOT / "benchmarks" / "debug_heldout3"}
+        "heldout2": ROOT / "benchmarks" / "debug_heldout2", "heldout3": ROOT / "benchmarks" / "debug_heldout3",
+        "heldout4": ROOT / "benchmarks" / "debug_heldout4"}
 TIMEOUT_S = 20  # the hang notebooks never end (whatever their class is called); the others finish in seconds
 
 
