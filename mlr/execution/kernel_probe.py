@@ -23,18 +23,21 @@ import time
 
 
 def probe(spec, g, edit_search):
-    """What the kernel shows at the failure, as JSON-ready dict (``facts`` for the prompt and the page)."""
+    """What the kernel shows at the failure, as a JSON-ready dict (``facts``: sentences for the prompt and the page).
+    ``g``: the kernel's globals after the replay; ``edit_search``: ``edit_search.edit_search``."""
     ename, ev, line = spec["ename"], spec["evalue"], spec["line"]
-    out, facts = {"facts": []}, None
+    out = {"facts": []}
     facts = out["facts"]
     hidden = {"In", "Out", "get_ipython", "exit", "quit", "open"}
     user = sorted(n for n in g if not n.startswith("_") and n not in hidden)
+
     def resolve(dotted):
         head, *rest = dotted.split(".")
         obj = g[head] if head in g else getattr(builtins, head)
         for part in rest:
             obj = getattr(obj, part)
         return obj
+
     def describe(obj):
         t = type(obj).__module__ + "." + type(obj).__qualname__
         t = t.replace("builtins.", "")
