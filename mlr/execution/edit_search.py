@@ -317,16 +317,25 @@ def gen_bound(ctx):
             "IndexError", "KeyError", "ValueError"):
         return
     idx, src, tree = ctx["failing"]
+    # A loop that runs once too often first (dropping its last turn keeps what every turn means), then an index
+    # written one past (which changes what the line reads: the explanation says which).
+    ranges = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _last_name(n.func) == "range" and n.args]
+    for call in ranges:
+        end = call.args[-1] if len(call.args) <= 2 else call.args[1]
+        if isinstance(end, ast.BinOp) and isinstance(end.op, ast.Add) and _is_one(end.right):
+            yield idx, splice(src, end, seg(src, end.left)), f"`{seg(src, call)}` runs one step too far"
+        elif not isinstance(end, ast.BinOp):
+            yield idx, splice(src, end, f"{seg(src, end)} - 1"), f"`{seg(src, call)}` runs one step too far"
+    in_ranges = {id(n) for call in ranges for n in ast.walk(call)}
     nodes = [n for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub))
-             and isinstance(n.right, ast.Constant) and n.right.value == 1]
+             and _is_one(n.right) and id(n) not in in_ranges]
     nodes.sort(key=lambda n: (n.lineno != ctx["lineno"], n.lineno))
     for node in nodes:
-        yield idx, splice(src, node, seg(src, node.left)), f"`{seg(src, node)}` goes one past the end"
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _last_name(node.func) == "range" and node.args:
-            end = node.args[-1] if len(node.args) <= 2 else node.args[1]
-            if not isinstance(end, ast.BinOp):
-                yield idx, splice(src, end, f"{seg(src, end)} - 1"), f"`{seg(src, node)}` goes one past the end"
+        yield idx, splice(src, node, seg(src, node.left)), f"`{seg(src, node)}` reads one past the end"
+
+
+def _is_one(node):
+    return isinstance(node, ast.Constant) and node.value == 1 and not isinstance(node.value, bool)
 
 
 def gen_path(ctx):

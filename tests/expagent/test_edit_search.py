@@ -86,3 +86,11 @@ def test_a_call_is_never_evaluated_to_find_keys(tmp_path):
     _, ev = look(tmp_path, nb, "KeyError", "'accuracy'", 2)
     assert "edit_fix" not in ev
     assert (tmp_path / "calls.txt").read_text() == "x"  # the replay's own call, and no other
+
+
+def test_a_loop_that_runs_once_too_often_is_shortened_before_an_index_is_changed(tmp_path):
+    # `y[i + 1]` is the next step's target: changing it to `y[i]` would also run, and silently predict the present.
+    nb = notebook(tmp_path, "y = [0.0, 1.0, 2.0, 3.0]",
+                  "pairs = []\nfor i in range(1, len(y)):\n    pairs.append((y[i], y[i + 1]))")
+    _, ev = look(tmp_path, nb, "IndexError", "list index out of range", 2)
+    assert ev["edit_fix"]["source"] == "pairs = []\nfor i in range(1, len(y) - 1):\n    pairs.append((y[i], y[i + 1]))"
