@@ -42,6 +42,11 @@ def probe(spec, g, edit_search):
         t = type(obj).__module__ + "." + type(obj).__qualname__
         t = t.replace("builtins.", "")
         if hasattr(obj, "shape") and not callable(obj.shape):
+            if tuple(obj.shape) == () and hasattr(obj, "item"):  # a NumPy scalar or 0-d tensor: its value tells most
+                try:
+                    return f"{t} = {obj.item()!r:.60}"
+                except Exception:
+                    pass
             return f"{t} shape={tuple(obj.shape)} dtype={getattr(obj, 'dtype', '?')}"
         if isinstance(obj, (int, float, bool, complex, str)) or obj is None:
             return f"{t} = {obj!r:.60}"

@@ -97,21 +97,25 @@ def test_no_evidence_for_a_missing_package_and_within_the_time_limit(tmp_path):
 
 
 def test_heldout_notebook_fixed_end_to_end_with_the_evidence_in_the_prompt(tmp_path, runner, store, settings):
-    # A logic bug (a sigmoid with the sign flipped): no rule and no tested edit fixes it, so the model is asked,
-    # and its prompt shows what the kernel saw on the failing line.
-    (tmp_path / "prototypes").mkdir()
-    nb = notebook(tmp_path / "prototypes", "import numpy as np\nx = np.linspace(-2, 2, 5)",
-                  "p = 1 / (1 + np.exp(x))\nassert np.all(np.diff(p) > 0), 'a sigmoid increases'\n"
-                  "accuracy = float(p[-1])", "import json\njson.dump({'accuracy': accuracy}, open('metrics.json', 'w'))")
-    fixed = "p = 1 / (1 + np.exp(-x))\nassert np.all(np.diff(p) > 0), 'a sigmoid increases'\naccuracy = float(p[-1])"
-    llm = ScriptedLLM([{"cell_index": 2, "new_source": fixed, "explanation": "the sigmoid takes -x"}])
+    # A held-out (development set) logic bug: accuracy computed as a percentage where a fraction is asserted. No rule
+    # and no tested edit fixes it (asserts are never edited), so the model is asked, and its prompt shows what the
+    # kernel saw on the failing line.
+    nb = tmp_path / "prototypes" / "logic_percent_scale.ipynb"
+    nb.parent.mkdir(parents=True)
+    shutil.copyfile(HELDOUT.parent / "debug_heldout2" / "logic_percent_scale.ipynb", nb)
+    fixed = ("accuracy = (y_pred == y_true).sum() / len(y_true)\n"
+             "assert 0.0 <= accuracy <= 1.0, f'accuracy must be a fraction, got {accuracy}'")
+    llm = ScriptedLLM([{"cell_index": 3, "new_source": fixed, "explanation": "a fraction, not a percentage"}])
     result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
     prompt = llm.prompts[0][-1]["content"]
     assert "What the kernel shows at the failure" in prompt
-    assert "`p` is numpy.ndarray shape=(5,)" in prompt
-    assert result.fixed and result.metrics["accuracy"] == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert "`accuracy` is numpy.float64 = 75.0" in prompt  # the percentage the assert saw
+    rng = np.random.default_rng(2)
+    y_true = rng.integers(0, 2, 40)
+    y_pred = np.where(rng.random(40) < 0.8, y_true, 1 - y_true)
+    assert result.fixed and result.metrics["accuracy"] == pytest.approx(float((y_pred == y_true).mean()))
     root = store.get_attempt(result.root_id)
-    assert root.data.report.evidence["values"]["p"].startswith("numpy.ndarray")
+    assert root.data.report.evidence["values"]["accuracy"] == "numpy.float64 = 75.0"
     assert root.data.report.evidence["edit_search"]["found"] is False  # the search ran and found no edit
 
 
