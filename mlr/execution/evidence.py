@@ -45,8 +45,12 @@ def _kernel_cell(probe_spec: dict) -> str:
 
 
 def failing_line(report) -> str:
-    """The failing cell's line the traceback points at (IPython's ``---->``), else the whole cell."""
-    m = _ARROW.search(report.traceback or "")
+    """The failing cell's line the traceback points at (IPython's ``---->`` in the cell's own frame), else the whole
+    cell. With chained exceptions (pandas' KeyError: "The above exception was the direct cause...") the first arrow
+    is inside the library: the last ``Cell In[...]`` frame is the notebook's."""
+    text = report.traceback or ""
+    cell_frames = [m.start() for m in re.finditer(r"^Cell In\s*\[", text, re.MULTILINE)]
+    m = _ARROW.search(text, cell_frames[-1] if cell_frames else 0)
     return m.group(1).strip() if m else (report.cell_source or "")
 
 

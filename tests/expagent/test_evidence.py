@@ -200,3 +200,20 @@ def test_a_removed_library_function_is_renamed_from_the_modules_full_dir(tmp_pat
     assert "trapezoid" in ev["attributes"]["dir"] and len(ev["attributes"]["dir"]) > 400
     fix = run_fixers(report.model_copy(update={"evidence": ev}), FixContext(notebook=nb, notebook_code=""))
     assert fix is not None and fix.new_source == "area = np.trapezoid(ys)"
+
+
+def test_the_failing_line_of_a_chained_pandas_error_is_the_cells_own():
+    # pandas raises KeyError from inside its index, then again from DataFrame.__getitem__: the first arrows are
+    # library lines; the evidence must look at the cell's line.
+    from mlr.execution.evidence import failing_line
+
+    tb = ("KeyError                                  Traceback (most recent call last)\n"
+          "File ~/pandas/core/indexes/base.py:3812, in Index.get_loc(self, key)\n"
+          "-> 3812     return self._engine.get_loc(casted_key)\n\nKeyError: 'Target'\n\n"
+          "The above exception was the direct cause of the following exception:\n\n"
+          "KeyError                                  Traceback (most recent call last)\n"
+          "Cell In[4], line 3\n      2 X = df[features]\n----> 3 y = df[\"Target\"]\n\n"
+          "File ~/pandas/core/frame.py:4113, in DataFrame.__getitem__(self, key)\n"
+          "-> 4113 indexer = self.columns.get_loc(key)\n")
+    report = ErrorReport(cell_index=4, ename="KeyError", evalue="'Target'", traceback=tb, cell_source="")
+    assert failing_line(report) == 'y = df["Target"]'
