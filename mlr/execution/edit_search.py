@@ -374,8 +374,30 @@ def gen_path(ctx):
                         yield cidx, "".join(edited), f"`{missing}` does not exist; `{near}` does"
 
 
+def gen_reshape(ctx):
+    """The library's own advice: scikit-learn's "Reshape your data either using array.reshape(-1, 1) if your data has
+    a single feature or array.reshape(1, -1) if it contains a single sample"."""
+    advice = re.findall(r"reshape\((-?1), ?(-?1)\)", ctx["evalue"])
+    if not advice:
+        return
+    idx, src, tree = ctx["failing"]
+    for node in _on_line(tree, ctx["lineno"]):
+        if isinstance(node, ast.Call):
+            for arg in node.args:
+                try:
+                    value = ctx["eval"](seg(src, arg))
+                except Exception:
+                    continue
+                if getattr(value, "ndim", None) == 1:
+                    text = seg(src, arg)
+                    text = text if isinstance(arg, (ast.Name, ast.Attribute, ast.Subscript)) else f"({text})"
+                    for a, b in advice:
+                        yield (idx, splice(src, arg, f"{text}.reshape({a}, {b})"),
+                               f"`{seg(src, arg)}` is 1-D; the library asks for reshape({a}, {b})")
+
+
 GENERATORS = (gen_keys, gen_define_later, gen_missing_arg, gen_keyword, gen_encoding, gen_path, gen_none,
-              gen_cast, gen_bound, gen_axis)
+              gen_cast, gen_reshape, gen_bound, gen_axis)
 
 
 # -- the search -----------------------------------------------------------------------------------------------

@@ -39,6 +39,12 @@ CASES = {
         ["import numpy as np\nX = np.arange(12.0).reshape(4, 3)", "Z = (X - X.mean(axis=1)) / X.std(axis=1)"],
         "ValueError", "operands could not be broadcast together with shapes (4,3) (4,)",
         "Z = (X - X.mean(axis=0)) / X.std(axis=0)"),
+    "the library's reshape advice": (
+        ["import numpy as np\nfrom sklearn.linear_model import LinearRegression\nx = np.arange(6.0)\ny = 2 * x",
+         "model = LinearRegression().fit(x, y)"],
+        "ValueError", "Expected 2D array, got 1D array instead:\narray=[0. 1. 2. 3. 4. 5.].\nReshape your data either "
+        "using array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it contains a single "
+        "sample.", "model = LinearRegression().fit(x.reshape(-1, 1), y)"),
     "statistics on lines of their own along the wrong axis": (
         ["import numpy as np\nX = np.arange(12.0).reshape(4, 3)", "mu = X.mean(axis=1)\nsd = X.std(axis=1)\nZ = (X - mu) / sd"],
         "ValueError", "operands could not be broadcast together with shapes (4,3) (4,)",
