@@ -1,8 +1,9 @@
 """Debug loop on two sets of broken notebooks, three baselines in the same run.
 
-Sets: **rule-targeted** (tests/fixtures/broken/: each notebook written for the rule that fixes it) and
-**held-out** (benchmarks/debug_heldout/: real-world failure kinds, never used to tune a rule), reported
-apart. Baselines, through the real engine (papermill child processes, real kernels), autopilot:
+Sets: **rule-targeted** (tests/fixtures/broken/: each notebook written for the rule that fixes it), the
+**development** sets (benchmarks/debug_heldout/, debug_heldout2/, debug_heldout3/: written blind, then their
+failures were looked at) and the **test** set (benchmarks/debug_heldout4/: written blind, never used to tune),
+reported apart. Baselines, through the real engine (papermill child processes, real kernels), autopilot:
   1. rules alone (the rules read the live kernel's evidence);
   2. rules + the embedded model (SmolLM2-135M, llama.cpp, demo-grade), without kernel evidence;
   3. rules + the embedded model with kernel evidence (and ``--candidates`` guarded patches per step).
