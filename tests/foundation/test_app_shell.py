@@ -51,6 +51,9 @@ def test_sidebar_offers_ollama_once_it_answers(data_dir, httpserver, monkeypatch
 
     fake = FakeOllama(httpserver, models=["nomic-embed-text:latest"])
     monkeypatch.setenv("MLR_OLLAMA_HOST", fake.host)
+    # The server is up: a probe given the suite's 0.5 s could miss it on loaded cores (it did, twice, in full runs)
+    # and the sidebar would rightly offer no switch.
+    monkeypatch.setenv("MLR_OLLAMA_PROBE_TIMEOUT_S", "10")
     at = AppTest.from_file(str(SIDEBAR_ONLY), default_timeout=60)
     at.run()
     assert "embedded" in at.sidebar.markdown[0].value
