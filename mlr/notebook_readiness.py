@@ -29,14 +29,12 @@ class Missing:
 
 
 def read(name: str, content: bytes) -> nbformat.NotebookNode | None:
-    """An uploaded ``.ipynb`` or jupytext ``.py`` as a notebook; None when it is neither."""
-    try:
-        text = content.decode("utf-8")
-        if Path(name).suffix.lower() == ".py":
-            import jupytext
+    """An uploaded ``.ipynb`` or ``.py`` script as a notebook (converted as a run converts it); None when it is
+    neither."""
+    from mlr.execution.notebook_source import notebook_from_text
 
-            return jupytext.reads(text, fmt="py")
-        return nbformat.reads(text, as_version=4)
+    try:
+        return notebook_from_text(name, content.decode("utf-8"))
     except Exception:  # noqa: BLE001  (boundary: any unreadable upload is "not a notebook")
         return None
 

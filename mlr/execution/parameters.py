@@ -45,14 +45,11 @@ class Parameter(BaseModel):
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """Read an .ipynb, turning every way it can be unreadable into one clear error."""
-    path = Path(path)
-    if not path.is_file():
-        raise NotebookContractError(f"notebook not found: {path}")
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # boundary: JSON errors, validation errors, encoding errors
-        raise NotebookContractError(f"{path.name} is not a readable Jupyter notebook: {exc}") from exc
+    """Read an .ipynb (or a .py script, converted by jupytext), turning every way it can be unreadable into one
+    clear error (:func:`mlr.execution.notebook_source.read_notebook`)."""
+    from mlr.execution.notebook_source import read_notebook as read
+
+    return read(path)
 
 
 def parameters_cell_index(nb: nbformat.NotebookNode) -> int | None:

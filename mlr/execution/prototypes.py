@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from mlr.atomic import atomic_path
 from mlr.config import Settings
 from mlr.execution.errors import NotebookContractError
-from mlr.execution.parameters import HOW_TO_TAG, inspect_parameters, parameters_cell_index, read_notebook
+from mlr.execution.notebook_source import notebook_from_text
+from mlr.execution.parameters import inspect_parameters, parameters_cell_index, read_notebook
 
 log = logging.getLogger(__name__)
 
@@ -80,35 +81,24 @@ def _safe_stem(name: str) -> str:
 
 
 def notebook_from_upload(name: str, content: bytes) -> nbformat.NotebookNode:
-    """Parse an uploaded ``.ipynb``, or a ``.py`` script through jupytext; a clear error for anything else."""
-    suffix = Path(name).suffix.lower()
+    """Parse an uploaded ``.ipynb``, or a ``.py`` script (:mod:`mlr.execution.notebook_source`); a clear error
+    for anything else."""
     if len(content) > MAX_PROTOTYPE_BYTES:
         raise NotebookContractError(f"{name} is larger than {MAX_PROTOTYPE_BYTES // 2**20} MiB")
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotebookContractError(f"{name} is not UTF-8 text: {exc}") from exc
-    try:
-        if suffix == ".ipynb":
-            nb = nbformat.reads(text, as_version=4)
-        elif suffix == ".py":
-            import jupytext
+    return notebook_from_text(name, text)
 
-            nb = jupytext.reads(text, fmt="py")
-        else:
-            raise NotebookContractError(f"{name}: expected a Jupyter notebook (.ipynb) or a Python script (.py)")
-        nbformat.validate(nb)
-    except NotebookContractError:
-        raise
-    except Exception as exc:  # boundary: JSON, validation and jupytext errors
-        raise NotebookContractError(f"{name} is not a valid notebook: {exc}") from exc
-    if parameters_cell_index(nb) is None:
-        raise NotebookContractError(f"{name} has no cell tagged `parameters`. {HOW_TO_TAG}")
-    return nb
+
 
 
 def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
     """Check an uploaded notebook/script and store it as a prototype; returns it.
+
+    A notebook without a ``parameters`` cell is kept too: it runs as is, and the page offers to mark one
+    (:mod:`mlr.execution.mark_parameters`, which writes a tagged copy).
 
     The stored file never overwrites another: ``name-2.ipynb`` and so on.
     """
@@ -126,5 +116,6 @@ def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
     with atomic_path(target, suffix=".ipynb") as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             nbformat.write(nb, fh)
-        inspect_parameters(tmp)  # the parameters cell must also parse, before the file is visible
+        if parameters_cell_index(nb) is not None:
+            inspect_parameters(tmp)  # the parameters cell must also parse, before the file is visible
     return describe(target, slug=target.stem, source="added")
