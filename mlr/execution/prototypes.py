@@ -119,3 +119,25 @@ def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
         if parameters_cell_index(nb) is not None:
             inspect_parameters(tmp)  # the parameters cell must also parse, before the file is visible
     return describe(target, slug=target.stem, source="added")
+
+
+def set_primary_metric(settings: Settings, path: str | Path, name: str, higher_is_better: bool) -> Prototype:
+    """Store the researcher's pick of primary metric and direction with an added prototype (its ``mlr`` metadata).
+
+    Only the app's stored copies under ``settings.prototypes_dir`` are written (the researcher's own file never
+    is); the bundled samples name their metric already.
+    """
+    path = Path(path).resolve()
+    folder = settings.prototypes_dir.resolve()
+    if folder not in path.parents:
+        raise NotebookContractError(f"{path.name} is a bundled sample; its primary metric is set in the notebook")
+    if not name.strip():
+        raise NotebookContractError("name the metric that decides which run is better")
+    nb = read_notebook(path)
+    meta = nb.metadata.setdefault("mlr", {})
+    meta["primary_metric"], meta["higher_is_better"] = name.strip(), bool(higher_is_better)
+    with atomic_path(path, suffix=".ipynb") as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            nbformat.write(nb, fh)
+    log.info("primary metric of %s set to %s (%s is better)", path.name, name, "higher" if higher_is_better else "lower")
+    return describe(path, slug=path.stem, source="added")
