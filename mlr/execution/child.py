@@ -103,6 +103,10 @@ def prepare(spec: dict, run_dir: Path):
     from mlr.execution.notebook_source import read_notebook
 
     nb = read_notebook(spec["notebook"])  # an .ipynb, or a .py script converted as the page converts it
+    if not ((nb.metadata.get("kernelspec") or {}).get("language") or (nb.metadata.get("language_info") or {})
+            .get("name")):  # papermill writes the parameters in the notebook's language: the kernel's, if unsaid
+        kernel = next((k for k in kernels.installed() if k.name == spec["kernel_name"]), None)
+        nb.metadata["language_info"] = {"name": kernel.language if kernel and kernel.language else "python"}
     if nb.get("nbformat_minor", 0) < 5:
         nb.nbformat_minor = 5  # cell ids exist from 4.5 on
     for cell in nb.cells:
@@ -158,7 +162,8 @@ def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict
             status = "failed"
             error = {"ename": type(exc).__name__, "evalue": str(exc), "traceback": "",
                      "cell_index": tracker.current}
-            if not tracker.cells_started and not tracker.stop_reason:  # nothing ran: the kernel did not start
+            if not (tracker.cells_started or tracker.stop_reason) and isinstance(exc, (OSError, RuntimeError)):
+                # nothing ran and the launch or the first reply failed: the kernel did not start
                 error = {"ename": "KernelStartError", "evalue": f"the kernel {spec['kernel_name']!r} could not "
                          f"start ({type(exc).__name__}: {exc}); the installed kernels are: "
                          f"{kernels.names_in_words(kernels.installed())}", "traceback": "", "cell_index": None}

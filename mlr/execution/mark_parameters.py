@@ -74,6 +74,11 @@ def propose(nb: nbformat.NotebookNode) -> ParametersProposal | None:
     return None
 
 
+def _content(nb: nbformat.NotebookNode) -> list:
+    """What makes two copies the same: cell kinds, sources and tags (not the ids a conversion makes up)."""
+    return [(c.cell_type, c.source, c.get("metadata", {}).get("tags") or []) for c in nb.cells]
+
+
 def marked_path(original: Path, folder: Path) -> Path:
     """Where the tagged copy of ``original`` goes in ``folder``: ``<stem>-parameters.ipynb`` (-2, -3 … if taken)."""
     stem = re.sub(MARKED_SUFFIX + r"(-\d+)?$", "", original.stem) + MARKED_SUFFIX
@@ -100,10 +105,17 @@ def write_marked_copy(original: str | Path, cell_index: int, folder: str | Path)
     nb.cells[cell_index].metadata["tags"] = [*tags, PARAMETERS_TAG]
     nb.metadata.setdefault("mlr", {})["parameters_marked_from"] = original.name
     folder.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(nb)
+    stem = re.sub(MARKED_SUFFIX + r"(-\d+)?$", "", original.stem) + MARKED_SUFFIX
+    for same in sorted(folder.glob(f"{stem}*.ipynb")):  # marked before, the same way: no second copy
+        try:
+            if _content(read_notebook(same)) == _content(nb):
+                return same
+        except NotebookContractError:
+            continue
     target = marked_path(original, folder)
     with atomic_path(target, suffix=".ipynb") as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
+        tmp.write_text(text, encoding="utf-8")
         inspect_parameters(tmp)  # the tagged cell parses as parameters before the copy is visible
     log.info("marked cell %s of %s as parameters in the copy %s", cell_index, original, target)
     return target
