@@ -96,6 +96,11 @@ def notebook_cells(path: str | Path, error_cell_index: int | None = None) -> lis
     return cells
 
 
+def printed_output(cells: list[CellView]) -> str:
+    """What the notebook's cells printed (stdout and stderr), in order, clipped."""
+    return _clip("".join(out.text for cell in cells for out in cell.outputs if out.kind == "text" and out.stream))
+
+
 def rich_outputs(cells: list[CellView]) -> list[tuple[CellView, OutputView]]:
     """The figures and tables of an executed notebook, in order, with the cell each came from."""
     return [(cell, out) for cell in cells for out in cell.outputs if out.rich]
