@@ -48,6 +48,9 @@ else:
         st.stop()
 notebook_help.way_forward([m for m in missing if m.blocking],
                           f"**{escape(proto.title)} cannot be compared as is:** its runs would end without results.")
+if advice := [m for m in missing if not m.blocking]:
+    with st.expander("Before its runs can be compared", expanded=False):
+        notebook_help.way_forward(advice, f"**{escape(proto.title)} runs as is.** To compare its runs:")
 scope = ExperimentScope.of(store, plan, proto, params)  # this plan, this notebook: mlr/experiments/scope.py
 byon.metric_picker(proto, scope.finished(), settings)
 metric, higher = view.metric_choice(scope)
