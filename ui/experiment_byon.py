@@ -18,8 +18,7 @@ from ui.untrusted import escape
 def switch_to(slug: str) -> None:
     """Show prototype ``slug`` on the next run of the page (after an upload or a marked copy)."""
     st.query_params["prototype"] = slug
-    st.session_state["exp-last-prototype"] = slug
-    st.session_state.pop("exp-proto", None)
+    st.session_state["exp-last-prototype"] = st.session_state["exp-switch-to"] = slug
     st.rerun()
 
 

@@ -88,13 +88,22 @@ def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | No
     # The address's prototype (a reload, a shared link) comes first.
     preferred = plan.data.prototype if plan else None
     stem = Path(paper.file_name).stem if paper else ""
-    wanted = st.query_params.get("prototype") or st.session_state.get("exp-last-prototype")
+    # A prototype just added or marked comes first: the browser's address and the box still hold the previous one.
+    switch = st.session_state.pop("exp-switch-to", None)
+    wanted = switch or st.query_params.get("prototype") or st.session_state.get("exp-last-prototype")
     index = next((i for i, p in enumerate(protos) if wanted and p.slug == wanted), None)
+    if switch and index is not None:
+        st.session_state["exp-proto"] = protos[index]  # the way to move a box the browser already shows
+        index = 0  # ignored when the key is set; 0 keeps Streamlit from warning about two defaults
     if index is None:
         index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
     if index is None:
         index = next((i for i, p in enumerate(protos) if stem and stem in (p.paper, p.slug)), 0)
-    proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
+    seen = [p.label for p in protos]  # the browser tells options apart by their labels: two alike get the file name
+    labels = {p.path: p.label + (f" · {p.path.name}" if seen.count(p.label) > 1 else "") for p in protos}
+    chosen = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: labels.get(p.path, p.label),
+                          key="exp-proto")
+    proto = next((p for p in protos if p.path == chosen.path), chosen)  # as read now (its metric may have been set)
     _remember("prototype", proto.slug)
     if proto.description:
         st.caption(escape(proto.description))

@@ -103,7 +103,11 @@ def write_marked_copy(original: str | Path, cell_index: int, folder: str | Path)
                                     "literal values (`lr = 0.01`), so its values cannot be set from outside")
     tags = list(nb.cells[cell_index].metadata.get("tags") or [])
     nb.cells[cell_index].metadata["tags"] = [*tags, PARAMETERS_TAG]
-    nb.metadata.setdefault("mlr", {})["parameters_marked_from"] = original.name
+    from mlr.execution.prototypes import describe
+
+    meta = nb.metadata.setdefault("mlr", {})
+    meta["parameters_marked_from"] = original.name
+    meta["title"] = f"{describe(original).title}, parameters marked"
     folder.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(nb)
     stem = re.sub(MARKED_SUFFIX + r"(-\d+)?$", "", original.stem) + MARKED_SUFFIX

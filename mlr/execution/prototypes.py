@@ -23,7 +23,7 @@ from mlr.execution.parameters import inspect_parameters, parameters_cell_index, 
 log = logging.getLogger(__name__)
 
 MAX_PROTOTYPE_BYTES = 20 * 2**20
-_HEADING = re.compile(r"^\s*#\s+(.+)$", re.MULTILINE)
+_HEADING = re.compile(r"^\s*#\s+(.+)$|^\s*(\S.*)\n[=#*-]{3,}\s*$", re.MULTILINE)  # Markdown, or an underlined title
 
 
 class Prototype(BaseModel):
@@ -51,7 +51,7 @@ def describe(path: str | Path, *, slug: str | None = None, source: str = "bundle
         for cell in nb.cells:
             match = _HEADING.search(cell.source) if cell.cell_type == "markdown" else None
             if match:
-                title = match.group(1).strip()
+                title = (match.group(1) or match.group(2)).strip()
                 break
     slug = slug or path.stem
     return Prototype(path=path, slug=slug, title=title or slug.replace("_", " ").replace("-", " "),
