@@ -107,3 +107,20 @@ def test_a_succeeded_run_without_metrics_in_the_experiment_scope_and_the_loop_me
     res = ExperimentScope.of(store, None, proto, inspect_parameters(nb)).results(0.1)
     assert res.comparison is None and res.tone == "warning"
     assert "reported no metric, and comparing needs one ('accuracy')" in res.words
+
+
+def test_the_report_says_a_baseline_without_a_metric_needs_one(store, tmp_path):
+    from mlr.report.results import results
+
+    with store.write() as conn:
+        paper = store.add_paper(conn, content_hash="h", file_name="p.pdf", path="/x/p.pdf", title="P", authors=[],
+                                year=2024, pages=1, chunks=[], sections=[])
+    problem = store.add_problem(paper, {"task": "t", "gaps": [], "keywords": []})
+    plan = store.add_plan(store.add_hypothesis(problem, {"method": "m", "rationale": "r"}), {"objective": "o"})
+    nb = _nb(tmp_path / "quiet.ipynb", "print('done')")
+    for kind in ("baseline", "variant"):
+        run_id = store.add_run(str(nb), {}, kind=kind, plan_id=plan)
+        store.finish_run(run_id, "succeeded", metrics={})
+    res = results(store, plan, 0.1)
+    assert res.outcome is None
+    assert res.missing.startswith("The baseline run succeeded but reported no metric; this needs a metric")
