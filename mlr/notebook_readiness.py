@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 
 from mlr.execution.mark_parameters import propose
 from mlr.execution.metrics import METRICS_FILE
 from mlr.execution.parameters import HOW_TO_TAG, PARAMETERS_TAG, parameters_cell_index
-
 
 _GLUE = re.compile(r"\bglue\s*\(")
 

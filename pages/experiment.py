@@ -4,8 +4,13 @@ import streamlit as st
 
 from mlr import notebook_readiness
 from mlr.execution.errors import NotebookContractError
-from mlr.execution.parameters import (defaults, inspect_parameters, parameters_cell_index, read_notebook,
-                                     values_from_plan)
+from mlr.execution.parameters import (
+    defaults,
+    inspect_parameters,
+    parameters_cell_index,
+    read_notebook,
+    values_from_plan,
+)
 from mlr.execution.prototypes import list_prototypes
 from mlr.experiments.scope import ExperimentScope
 from ui import common, experiment_agent, experiment_loop, experiment_results, notebook_help, resources

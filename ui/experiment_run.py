@@ -20,7 +20,8 @@ from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
 from ui import notebook_help
 from ui.experiment_byon import metrics_source
-from ui.untrusted import escape, markdown as untrusted_markdown
+from ui.untrusted import escape
+from ui.untrusted import markdown as untrusted_markdown
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
                "cancelled": "🚫", "interrupted": "⚠️"}

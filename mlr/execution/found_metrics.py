@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from pydantic import Field
 
 from mlr.execution.errors import MetricsError
 from mlr.execution.metrics import METRICS_FILE, read_metrics
@@ -40,7 +41,7 @@ _LINE = re.compile(r"^\s*([A-Za-z_][\w.\- ]{0,60}?)\s*[:=]\s*([-+]?(?:\d+\.?\d*|
 class Collected(MetricsFound):
     """:class:`MetricsFound` with the values themselves (the values go to the run's ``metrics``)."""
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = Field(default_factory=dict)
 
     def record(self) -> MetricsFound:
         return MetricsFound(source=self.source, note=self.note, cell_index=self.cell_index)

@@ -136,8 +136,7 @@ def set_primary_metric(settings: Settings, path: str | Path, name: str, higher_i
     nb = read_notebook(path)
     meta = nb.metadata.setdefault("mlr", {})
     meta["primary_metric"], meta["higher_is_better"] = name.strip(), bool(higher_is_better)
-    with atomic_path(path, suffix=".ipynb") as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
+    with atomic_path(path, suffix=".ipynb") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
     log.info("primary metric of %s set to %s (%s is better)", path.name, name, "higher" if higher_is_better else "lower")
     return describe(path, slug=path.stem, source="added")

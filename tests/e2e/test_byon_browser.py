@@ -15,7 +15,6 @@ import pytest
 
 from mlr.config import Settings
 from mlr.store import Store
-
 from tests.support.browser import AppServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]

