@@ -149,3 +149,15 @@ def test_cli_mark_parameters_runs_the_copy_and_leaves_the_original(data_dir, tmp
 def test_an_upload_without_parameters_cell_is_kept_and_runs_as_is(settings):
     proto = add_prototype(settings, "plain.py", PERCENT.replace("learning_rate = 0.5", "lr = make()").encode())
     assert proto.path.is_file() and proto.path.suffix == ".ipynb"
+
+
+def test_python_m_mlr_debug_fixes_a_script_in_versions_and_leaves_the_script(data_dir, tmp_path):
+    script = tmp_path / "typo.py"
+    script.write_text('values = [1, 2, 3]\n\n# %%\ntotal = sum(valeus)\nprint(f"total: {total}")\n')
+    before = script.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "mlr", "debug", str(script), "--attempts", "2", "--autopilot", "--json"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=280, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["final_status"] == "succeeded" and out["metrics"] == {"total": 6}
+    assert out["final_notebook"].endswith("v1.ipynb") and script.read_bytes() == before
