@@ -38,7 +38,7 @@ proto = view.pick_prototype(prototypes, plan, store.get_paper(plan.paper_id) if 
 byon.marked_note()
 nb = read_notebook(proto.path)
 missing = notebook_readiness.check(nb, proto.path.name)  # the way forward, not only an error
-kernel = byon.kernel_picker(proto, settings.kernel_name)  # the environment the runs use
+kernel = byon.kernel_picker(proto, nb, settings)  # the environment the runs use
 submit_data = {"kernel": kernel} if kernel else None
 if parameters_cell_index(nb) is None:  # runs as is; marking a cell writes a tagged copy
     params = []

@@ -10,7 +10,7 @@ from mlr.execution import kernels
 from mlr.execution.errors import NotebookContractError
 from mlr.execution.found_metrics import is_number
 from mlr.execution.mark_parameters import propose, write_marked_copy
-from mlr.execution.prototypes import Prototype, set_primary_metric
+from mlr.execution.prototypes import Prototype, set_kernel, set_primary_metric
 from mlr.store.records import Run
 from ui.untrusted import escape
 
@@ -22,14 +22,14 @@ def switch_to(slug: str) -> None:
     st.rerun()
 
 
-def kernel_picker(proto: Prototype, default_kernel: str) -> str | None:
+def kernel_picker(proto: Prototype, nb, settings) -> str | None:
     """The Jupyter kernel the runs of ``proto`` use: the notebook's own when installed, else the app's default."""
     installed = kernels.installed()
     if not installed:
         st.warning("No Jupyter kernel is installed: " + kernels.names_in_words([]))
         return None
     names = [k.name for k in installed]
-    start = kernels.default_for(proto.path, default_kernel, installed)
+    start = kernels.default_for(proto.path, settings.kernel_name, installed)
     label = {k.name: f"{k.name} · {k.display_name}" for k in installed}
     key = f"exp-kernel-{proto.slug}"
     if st.session_state.get(key) not in names:
@@ -37,8 +37,16 @@ def kernel_picker(proto: Prototype, default_kernel: str) -> str | None:
     choice = st.selectbox("Kernel", names, format_func=label.get, key=key,
                           help="The Jupyter kernel (environment) the runs use. The notebook's own kernel is "
                                "the default when it is installed here.")
-    if start not in names:
-        st.caption(escape(kernels.not_installed_message(start, installed)))
+    if choice != start and proto.source == "added":  # kept with the app's copy: the agent's and loop's runs too
+        picked = next(k for k in installed if k.name == choice)
+        set_kernel(settings, proto.path, picked.name, picked.display_name, picked.language)
+        st.caption(f"Kept with this notebook: its runs use {escape(choice)}.")
+    elif choice != start:
+        st.caption(f"Runs started here use {escape(choice)}; the agent's and the loop's runs use {escape(start)}.")
+    own = kernels.notebook_kernel(nb)
+    if own and own not in names:
+        st.caption(escape(f"This notebook names the kernel {own!r}, which is not installed here; it runs in "
+                          f"{choice}. Installed: {kernels.names_in_words(installed)}"))
     return choice
 
 

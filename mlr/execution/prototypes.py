@@ -121,22 +121,43 @@ def add_prototype(settings: Settings, name: str, content: bytes) -> Prototype:
     return describe(target, slug=target.stem, source="added")
 
 
+def _update_added(settings: Settings, path: str | Path, what: str, change) -> Prototype:
+    """Apply ``change(nb.metadata)`` to an added prototype (the app's copy) and write it atomically."""
+    path = Path(path).resolve()
+    if settings.prototypes_dir.resolve() not in path.parents:
+        raise NotebookContractError(f"{path.name} is a bundled sample; its {what} is set in the notebook")
+    nb = read_notebook(path)
+    change(nb.metadata)
+    with atomic_path(path, suffix=".ipynb") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
+    return describe(path, slug=path.stem, source="added")
+
+
 def set_primary_metric(settings: Settings, path: str | Path, name: str, higher_is_better: bool) -> Prototype:
     """Store the researcher's pick of primary metric and direction with an added prototype (its ``mlr`` metadata).
 
     Only the app's stored copies under ``settings.prototypes_dir`` are written (the researcher's own file never
     is); the bundled samples name their metric already.
     """
-    path = Path(path).resolve()
-    folder = settings.prototypes_dir.resolve()
-    if folder not in path.parents:
-        raise NotebookContractError(f"{path.name} is a bundled sample; its primary metric is set in the notebook")
     if not name.strip():
         raise NotebookContractError("name the metric that decides which run is better")
-    nb = read_notebook(path)
-    meta = nb.metadata.setdefault("mlr", {})
-    meta["primary_metric"], meta["higher_is_better"] = name.strip(), bool(higher_is_better)
-    with atomic_path(path, suffix=".ipynb") as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        nbformat.write(nb, fh)
-    log.info("primary metric of %s set to %s (%s is better)", path.name, name, "higher" if higher_is_better else "lower")
-    return describe(path, slug=path.stem, source="added")
+
+    def change(meta) -> None:
+        mlr_meta = meta.setdefault("mlr", {})
+        mlr_meta["primary_metric"], mlr_meta["higher_is_better"] = name.strip(), bool(higher_is_better)
+
+    proto = _update_added(settings, path, "primary metric", change)
+    log.info("primary metric of %s set to %s (%s is better)", proto.path.name, name,
+             "higher" if higher_is_better else "lower")
+    return proto
+
+
+def set_kernel(settings: Settings, path: str | Path, name: str, display_name: str, language: str) -> Prototype:
+    """Store the kernel the researcher picked with an added prototype (its ``kernelspec``), so that every run of it
+    (the page's, the agent's, the loop's, the CLI's) uses that kernel while it is installed."""
+    def change(meta) -> None:
+        meta["kernelspec"] = {"name": name, "display_name": display_name, "language": language or "python"}
+
+    proto = _update_added(settings, path, "kernel", change)
+    log.info("kernel of %s set to %s", proto.path.name, name)
+    return proto

@@ -108,3 +108,35 @@ def test_cli_kernel_option_and_status_list_the_kernels(venv_kernel, data_dir, tm
     assert proc.returncode == 2 and "the kernel 'nope' is not installed" in proc.stderr and "byon-venv" in proc.stderr
     status = json.loads(run("status", "--json").stdout)
     assert {"byon-venv", "python3"} <= {k["name"] for k in status["kernels"]}
+
+
+def test_the_kernel_picked_on_the_page_is_kept_with_an_added_notebook_and_runs_it(venv_kernel, data_dir, settings,
+                                                                                  monkeypatch, tmp_path, store):
+    from mlr.execution.prototypes import add_prototype
+    from tests.support.apptest import open_page, poll
+
+    source = _notebook(tmp_path / "where.ipynb", WHERE, kernel="conda-env-gone")
+    before = source.read_bytes()
+    proto = add_prototype(settings, "where.ipynb", before)
+    pages = open_page(monkeypatch, "pages/experiment.py")
+    at = next(pages)
+    try:
+        at.run()
+        box = at.selectbox(key="exp-proto")
+        box.select_index(next(i for i, o in enumerate(box.options) if "where" in o.lower())).run()
+        kernel = at.selectbox(key="exp-kernel-where")
+        assert kernel.value == "python3"
+        assert {"byon-venv · Python (byon-venv)", "python3 · Python 3 (ipykernel)"} <= set(kernel.options)
+        assert any("names the kernel 'conda-env-gone', which is not installed here" in c.value for c in at.caption)
+        kernel.set_value("byon-venv").run()
+        assert not at.exception, at.exception
+        assert kernels.default_for(proto.path, "python3") == "byon-venv"  # kept with the app's copy
+        assert source.read_bytes() == before  # the researcher's file is not touched
+        at.button(key="exp-baseline").click().run()
+        poll(at, lambda at: any(r.status == "succeeded" for r in store.list_runs()), timeout=120)
+        run = store.list_runs()[0]
+        assert run.kernel == "byon-venv"
+        where = json.loads("".join(json.loads(Path(run.output_notebook).read_text())["cells"][0]["outputs"][0]["text"]))
+        assert where["executable"] == str(venv_kernel)
+    finally:
+        next(pages, None)
