@@ -19,7 +19,7 @@ from mlr.execution.prototypes import Prototype, add_prototype
 from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
 from ui import notebook_help
-from ui.experiment_byon import metrics_source
+from ui.experiment_byon import metrics_source, switch_to
 from ui.untrusted import escape
 from ui.untrusted import markdown as untrusted_markdown
 
@@ -74,8 +74,6 @@ def upload_prototype(settings) -> None:
             else:
                 st.session_state["exp-added-note"] = f"Added {proto.title} ({proto.path.name})."
                 st.session_state["exp-added-missing"] = missing
-                from ui.experiment_byon import switch_to
-
                 switch_to(proto.slug)
         if note := st.session_state.pop("exp-added-note", None):
             st.success(note)

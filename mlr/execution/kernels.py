@@ -88,10 +88,3 @@ def default_for(notebook: str | Path | None, fallback: str, kernels: list[Kernel
         return fallback
     names = {k.name for k in (installed() if kernels is None else kernels)}
     return own if own and own in names else fallback
-
-
-def choose(notebook: str | Path | None, requested: str | None, fallback: str) -> str:
-    """The kernel a run uses: ``requested`` (checked: KernelNotFoundError when missing), else the default."""
-    if requested:
-        return check(requested).name
-    return default_for(notebook, fallback)
