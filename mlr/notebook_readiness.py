@@ -7,15 +7,17 @@ piece with what it is, why the app needs it, how to add it and a snippet to copy
 
 from __future__ import annotations
 
-import ast
 import json
+import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 
+from mlr.execution.mark_parameters import propose
 from mlr.execution.metrics import METRICS_FILE
 from mlr.execution.parameters import HOW_TO_TAG, PARAMETERS_TAG, parameters_cell_index
+
+_GLUE = re.compile(r"\bglue\s*\(")
 
 
 @dataclass(frozen=True)
@@ -29,40 +31,14 @@ class Missing:
 
 
 def read(name: str, content: bytes) -> nbformat.NotebookNode | None:
-    """An uploaded ``.ipynb`` or jupytext ``.py`` as a notebook; None when it is neither."""
-    try:
-        text = content.decode("utf-8")
-        if Path(name).suffix.lower() == ".py":
-            import jupytext
+    """An uploaded ``.ipynb`` or ``.py`` script as a notebook (converted as a run converts it); None when it is
+    neither."""
+    from mlr.execution.notebook_source import notebook_from_text
 
-            return jupytext.reads(text, fmt="py")
-        return nbformat.reads(text, as_version=4)
+    try:
+        return notebook_from_text(name, content.decode("utf-8"))
     except Exception:  # noqa: BLE001  (boundary: any unreadable upload is "not a notebook")
         return None
-
-
-def _settings_cell(nb: nbformat.NotebookNode) -> tuple[int, list[str]] | None:
-    """The first code cell made only of assignments of literal values: the likely settings, and their names."""
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        try:
-            body = ast.parse(cell.source).body
-        except SyntaxError:
-            continue
-        names = []
-        for node in body:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-                break
-            try:
-                ast.literal_eval(node.value)
-            except ValueError:
-                break
-            names.append(node.targets[0].id)
-        else:
-            if names:
-                return i, names
-    return None
 
 
 def _code(nb: nbformat.NotebookNode) -> str:
@@ -78,24 +54,31 @@ def check(nb: nbformat.NotebookNode | None, name: str = "the notebook") -> list[
                         "jupytext --to ipynb my_script.py", language="bash")]
     missing = []
     if parameters_cell_index(nb) is None:
-        found = _settings_cell(nb)
-        where = (f"Cell {found[0] + 1} looks like the settings ({', '.join(f'`{n}`' for n in found[1][:4])}): tag it "
-                 f"`{PARAMETERS_TAG}`. " if found else "Put the settings a run may change in one cell near the top and "
-                 f"tag it `{PARAMETERS_TAG}`. ")
+        found = propose(nb)
+        where = (f"Cell {found.cell_index} looks like the settings "
+                 f"({', '.join(f'`{n}`' for n in found.names[:4])}): mark it below (the app tags a copy; your "
+                 "file stays as it is), or tag it yourself. " if found else
+                 "Put the settings a run may change in one cell near the top and tag it "
+                 f"`{PARAMETERS_TAG}`. ")
         missing.append(Missing(
             f"No cell tagged `{PARAMETERS_TAG}`",
-            "The app runs a variant by giving the notebook new values for its settings; it finds them in that cell.",
+            "It runs as is; to run a variant the app gives the notebook new values for its settings, and finds "
+            "them in that cell.",
             where + HOW_TO_TAG,
-            '# %% tags=["parameters"]\nlearning_rate = 0.01  # the defaults: the paper\'s baseline\nepochs = 10\nseed = 0'))
+            '# %% tags=["parameters"]\nlearning_rate = 0.01  # the defaults: the paper\'s baseline\nepochs = 10\nseed = 0',
+            blocking=False))
     meta = (nb.metadata.get("mlr") or {}) if hasattr(nb, "metadata") else {}
     metric = meta.get("primary_metric") or "accuracy"
-    if METRICS_FILE not in _code(nb):
+    code = _code(nb)
+    if METRICS_FILE not in code and not _GLUE.search(code):
         missing.append(Missing(
-            f"No results written to `{METRICS_FILE}`",
-            "The app compares runs by the numbers the notebook writes there; a run without it ends as failed.",
+            f"No results written to `{METRICS_FILE}` or glued with scrapbook",
+            "The app compares runs by their numbers. Without these it reads numbers printed by the last cell "
+            "(`accuracy: 0.93`, or a dict); a run that reports none succeeds with \"no metric found\".",
             f"End the notebook with a cell that writes the summary numbers to `{METRICS_FILE}` in its working "
-            "directory (a JSON object of metric names to numbers).",
-            f"import json\n\nwith open(\"{METRICS_FILE}\", \"w\") as f:\n    json.dump({{\"{metric}\": {metric}}}, f)"))
+            "directory (a JSON object of metric names to numbers), or glue them with scrapbook.",
+            f"import json\n\nwith open(\"{METRICS_FILE}\", \"w\") as f:\n    json.dump({{\"{metric}\": {metric}}}, f)",
+            blocking=False))
     if not meta.get("primary_metric"):
         missing.append(Missing(
             "No primary metric named",

@@ -9,6 +9,8 @@ Markdown, the browser fetches that URL, an exfiltration channel on an offline ma
   sanitised by ``nh3`` with an allow-list that has no images, no links, no URLs and no attributes that load
   anything; draw it with ``st.markdown(..., unsafe_allow_html=True)`` (it is already sanitised).
 
+- :func:`html_fragment`: a notebook's HTML output (pandas tables) sanitised by the same allow-list.
+
 No Streamlit here: ``ui/untrusted.py`` draws with these.
 """
 
@@ -49,4 +51,12 @@ def markdown_html(text: object) -> str:
     return "<div>" + _BLANK_LINE.sub("&#8203;", clean) + "</div>"
 
 
-__all__ = ["escape", "markdown_html"]
+def html_fragment(html: object) -> str:
+    """Untrusted HTML output of a notebook (a pandas table, a model's summary) sanitised by nh3 with the same
+    allow-list (tables kept; scripts, styles, images, links and URLs dropped), as one HTML block."""
+    clean = nh3.clean(str(html if html is not None else ""), tags=_ALLOWED_TAGS | {"caption", "div"}, attributes={},
+                      url_schemes=set(), link_rel=None, strip_comments=True)
+    return "<div>" + _BLANK_LINE.sub("&#8203;", clean) + "</div>"
+
+
+__all__ = ["escape", "markdown_html", "html_fragment"]

@@ -12,7 +12,7 @@ import psutil
 
 from mlr import system
 from mlr.config import Settings
-from mlr.execution import isolation
+from mlr.execution import isolation, kernels
 from mlr.llm.errors import LLMError
 from mlr.llm.select import select_llm
 
@@ -105,4 +105,6 @@ def collect_status(settings: Settings, *, check: bool = False) -> dict:
         "online_sources": settings.online_sources,
         "notebook_network": isolation.state(settings.kernel_network, settings.online_sources).model_dump(),
         "notebook_environment": "allow-listed: no tokens or keys of the app's environment reach a notebook",
+        "kernels": [k.model_dump() for k in kernels.installed()],
+        "default_kernel": settings.kernel_name,
     }

@@ -13,13 +13,15 @@ import streamlit as st
 
 from mlr import notebook_readiness, selection, words
 from mlr.execution.errors import ExecutionError, NotebookContractError
-from mlr.execution.notebook_view import notebook_cells
+from mlr.execution.notebook_view import notebook_cells, printed_output, rich_outputs
 from mlr.execution.parameters import Parameter, parse_value
 from mlr.execution.prototypes import Prototype, add_prototype
 from mlr.experiments.scope import ExperimentScope
 from mlr.store.records import Paper, Plan, PlanListing, Run
 from ui import notebook_help
-from ui.untrusted import escape, markdown as untrusted_markdown
+from ui.experiment_byon import metrics_source, switch_to
+from ui.untrusted import escape
+from ui.untrusted import markdown as untrusted_markdown
 
 STATUS_ICON = {"queued": "⏳", "running": "▶️", "succeeded": "✅", "failed": "❌", "timed_out": "⏱️",
                "cancelled": "🚫", "interrupted": "⚠️"}
@@ -55,8 +57,10 @@ def pick_plan(plans: list[PlanListing]) -> PlanListing | None:
 
 
 def upload_prototype(settings) -> None:
-    with st.expander("Add a prototype notebook (.ipynb, or a .py script converted with jupytext)"):
-        st.caption("Contract: a cell tagged `parameters` with the defaults, results written to `metrics.json`.")
+    with st.expander("Add a prototype notebook (.ipynb, or a .py script: `# %%`, `# In[ ]:` or sphinx-gallery cells)"):
+        st.caption("Any notebook runs as is. A cell tagged `parameters` lets runs change its settings (the app "
+                   "proposes one if there is none); metrics come from scrapbook glue, `metrics.json` or the numbers "
+                   "the last cell prints.")
         upload = st.file_uploader("Prototype", type=["ipynb", "py"], key="exp-upload")
         if upload is not None and st.button("Add prototype", key="exp-add"):
             missing = notebook_readiness.check(notebook_readiness.read(upload.name, upload.getvalue()), upload.name)
@@ -68,8 +72,13 @@ def upload_prototype(settings) -> None:
                 notebook_help.way_forward(missing, f"**The app cannot run {escape(upload.name)} as is.** What is "
                                                    "missing, and how to add it (then upload it again):")
             else:
-                st.success(f"Added {proto.title} ({proto.path.name}).")
-                notebook_help.way_forward(missing, "**Before its runs can be compared:**")
+                st.session_state["exp-added-note"] = f"Added {proto.title} ({proto.path.name})."
+                st.session_state["exp-added-missing"] = missing
+                switch_to(proto.slug)
+        if note := st.session_state.pop("exp-added-note", None):
+            st.success(note)
+            notebook_help.way_forward(st.session_state.pop("exp-added-missing", []), "**Before its runs can be "
+                                                                                    "compared:**")
 
 
 def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | None = None) -> Prototype:
@@ -78,13 +87,22 @@ def pick_prototype(protos: list[Prototype], plan: Plan | None, paper: Paper | No
     # The address's prototype (a reload, a shared link) comes first.
     preferred = plan.data.prototype if plan else None
     stem = Path(paper.file_name).stem if paper else ""
-    wanted = st.query_params.get("prototype") or st.session_state.get("exp-last-prototype")
+    # A prototype just added or marked comes first: the browser's address and the box still hold the previous one.
+    switch = st.session_state.pop("exp-switch-to", None)
+    wanted = switch or st.query_params.get("prototype") or st.session_state.get("exp-last-prototype")
     index = next((i for i, p in enumerate(protos) if wanted and p.slug == wanted), None)
+    if switch and index is not None:
+        st.session_state["exp-proto"] = protos[index]  # the way to move a box the browser already shows
+        index = 0  # ignored when the key is set; 0 keeps Streamlit from warning about two defaults
     if index is None:
         index = next((i for i, p in enumerate(protos) if preferred and p.slug == preferred), None)
     if index is None:
         index = next((i for i, p in enumerate(protos) if stem and stem in (p.paper, p.slug)), 0)
-    proto = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: p.label, key="exp-proto")
+    seen = [p.label for p in protos]  # the browser tells options apart by their labels: two alike get the file name
+    labels = {p.path: p.label + (f" · {p.path.name}" if seen.count(p.label) > 1 else "") for p in protos}
+    chosen = st.selectbox("Prototype notebook", protos, index=index, format_func=lambda p: labels.get(p.path, p.label),
+                          key="exp-proto")
+    proto = next((p for p in protos if p.path == chosen.path), chosen)  # as read now (its metric may have been set)
     _remember("prototype", proto.slug)
     if proto.description:
         st.caption(escape(proto.description))
@@ -223,6 +241,10 @@ def render_run(run: Run) -> None:
     if run.metrics:
         right.markdown("**Metrics**")
         right.dataframe(words.rows(run.metrics, "metric"), hide_index=True, width="stretch")
+    with right:
+        metrics_source(run)
+    if run.kernel:
+        st.caption(f"Kernel: {escape(run.kernel)}")
     if err:
         where = f" in cell {err.cell_index}" if err.cell_index is not None else ""
         st.error(escape(f"{err.ename}{where}: {err.evalue}"))
@@ -240,6 +262,14 @@ def render_run(run: Run) -> None:
         return
     for cell in (c for c in cells if c.failed):  # the failing cell in view, not somewhere down the notebook
         render_cell(cell)
+    if not err and (rich := rich_outputs(cells)):  # figures and tables first; a failed run shows them at its cell
+        st.markdown("**Figures and tables**")
+        for cell, out in rich:
+            st.caption(f"cell {cell.index}")
+            render_output(out)
+    if printed := printed_output(cells):
+        with st.expander("Printed output", expanded=False):
+            st.code(printed, language=None)
     with st.expander("Executed notebook", expanded=False):
         for cell in cells:
             render_cell(cell)
@@ -259,11 +289,18 @@ def render_cell(cell) -> None:
             st.caption(f"{label} · In [{cell.execution_count or ' '}]")
         st.code(cell.source, language="python")
         for out in cell.outputs:
-            if out.kind == "error":
-                st.code(out.text, language=None)
-            elif out.kind == "image" and out.image_png:
-                st.image(base64.b64decode(out.image_png))
-            elif out.kind == "markdown":
-                untrusted_markdown(out.text)
-            elif out.text:
-                st.text(out.text)
+            render_output(out)
+
+
+def render_output(out) -> None:
+    """One output of a cell: a figure, a table (HTML already sanitised by nh3), Markdown, printed text, an error."""
+    if out.kind == "error":
+        st.code(out.text, language=None)
+    elif out.kind == "image" and out.image_png:
+        st.image(base64.b64decode(out.image_png))
+    elif out.kind == "html":
+        st.markdown(out.text, unsafe_allow_html=True)  # mlr.safe_text.html_fragment: no scripts, links or URLs
+    elif out.kind == "markdown":
+        untrusted_markdown(out.text)
+    elif out.text:
+        st.text(out.text)

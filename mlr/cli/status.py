@@ -32,6 +32,8 @@ def run(args, ws) -> int:
             (f"CPU/RAM    {status['cpu']['cores']} cores, {status['cpu']['ram_used_gib']}/"
              f"{status['cpu']['ram_total_gib']} GiB"),
             f"Data dir   {status['data_dir']}",
+            "Kernels    " + (", ".join(f"{k['name']} ({k['display_name']})" + (" [default]" if k["name"] ==
+                                       status["default_kernel"] else "") for k in status["kernels"]) or "none"),
         ]
         if "check" in llm:
             c = llm["check"]

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from mlr import atomic
+from mlr.execution import kernels
 
 log = logging.getLogger("mlr.execution.child")
 
@@ -43,6 +44,7 @@ class Tracker:
         self.error_cell: int | None = None
         self.done = 0
         self.stop_reason: str | None = None
+        self.cells_started = False  # False while the kernel is starting: an error then is the kernel's
         self.write("starting")
 
     def write(self, phase: str, number: int | None = None) -> None:
@@ -52,6 +54,7 @@ class Tracker:
 
     def on_cell_start(self, cell, cell_index, **_):
         cid = cell.get("id")
+        self.cells_started = True
         self.current = self.index_of.get(cid)  # None: papermill's injected parameters cell
         self.write("parameters" if self.current is None else "running", self.number_of.get(cid))
 
@@ -97,7 +100,13 @@ def prepare(spec: dict, run_dir: Path):
 
     import nbformat
 
-    nb = nbformat.read(spec["notebook"], as_version=4)
+    from mlr.execution.notebook_source import read_notebook
+
+    nb = read_notebook(spec["notebook"])  # an .ipynb, or a .py script converted as the page converts it
+    if not ((nb.metadata.get("kernelspec") or {}).get("language") or (nb.metadata.get("language_info") or {})
+            .get("name")):  # papermill writes the parameters in the notebook's language: the kernel's, if unsaid
+        kernel = next((k for k in kernels.installed() if k.name == spec["kernel_name"]), None)
+        nb.metadata["language_info"] = {"name": kernel.language if kernel and kernel.language else "python"}
     if nb.get("nbformat_minor", 0) < 5:
         nb.nbformat_minor = 5  # cell ids exist from 4.5 on
     for cell in nb.cells:
@@ -112,6 +121,7 @@ def prepare(spec: dict, run_dir: Path):
 
 def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict:
     import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError, strip_color
 
@@ -140,6 +150,10 @@ def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict
             error = {"ename": "DeadKernelError", "evalue": "the kernel died while running this cell (a crash, "
                      f"os._exit, or the out-of-memory killer): {exc}", "traceback": "",
                      "cell_index": tracker.current}
+        except NoSuchKernel:
+            status = "failed"
+            error = {"ename": "KernelNotFound", "evalue": kernels.not_installed_message(spec["kernel_name"]),
+                     "traceback": "", "cell_index": None}
         except Exception as exc:  # boundary: anything else papermill or the kernel manager raises
             if tracker.stop_reason:
                 log.info("stopped (%s): %s", tracker.stop_reason, exc)
@@ -148,6 +162,11 @@ def execute(spec: dict, run_dir: Path, tracker: Tracker, snapshot: Path) -> dict
             status = "failed"
             error = {"ename": type(exc).__name__, "evalue": str(exc), "traceback": "",
                      "cell_index": tracker.current}
+            if not (tracker.cells_started or tracker.stop_reason) and isinstance(exc, (OSError, RuntimeError)):
+                # nothing ran and the launch or the first reply failed: the kernel did not start
+                error = {"ename": "KernelStartError", "evalue": f"the kernel {spec['kernel_name']!r} could not "
+                         f"start ({type(exc).__name__}: {exc}); the installed kernels are: "
+                         f"{kernels.names_in_words(kernels.installed())}", "traceback": "", "cell_index": None}
     if tracker.stop_reason:  # the kernel died because we killed it
         status = tracker.stop_reason
     return {"status": status, "error": error, "seconds": round(time.monotonic() - started, 3)}

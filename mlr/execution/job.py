@@ -20,10 +20,8 @@ from pathlib import Path
 
 from mlr import system
 from mlr.config import REPO_ROOT
-from mlr.execution import isolation, procs
+from mlr.execution import found_metrics, isolation, kernels, procs
 from mlr.execution.child import OUTPUT_LOG, PROGRESS_FILE, RESULT_FILE, write_json_atomic
-from mlr.execution.errors import MetricsError
-from mlr.execution.metrics import read_metrics
 from mlr.execution.runner_config import RunnerConfig
 from mlr.store import Store
 from mlr.store.records import Run
@@ -97,7 +95,8 @@ class RunJob:
         gpus = system.gpus()
         unloaded = unload_llm_if_gpu(self.settings, gpus)
         spec = {"notebook": self.run.notebook, "output": str(self.output), "parameters": self.run.parameters,
-                "kernel_name": self.settings.kernel_name, "cell_timeout_s": self.settings.cell_timeout_s,
+                "kernel_name": self.run.kernel or kernels.default_for(self.run.notebook, self.settings.kernel_name),
+                "cell_timeout_s": self.settings.cell_timeout_s,
                 "parent_pid": os.getpid()}
         spec_path = self.run_dir / "spec.json"
         write_json_atomic(spec_path, spec)
@@ -208,12 +207,10 @@ class RunJob:
                      "cell_index": child_progress.get("cell_index")}
         else:
             status, error = result["status"], result.get("error")
-            if status == "succeeded":
-                try:
-                    metrics = read_metrics(self.run_dir)
-                except MetricsError as exc:
-                    status = "failed"
-                    error = {"ename": "MetricsError", "evalue": str(exc), "traceback": "", "cell_index": None}
+            if status == "succeeded":  # papermill's verdict stands; a run that reports no metric says so beside it
+                found = found_metrics.collect(self.run_dir, self.output)
+                metrics = found.values
+                self.store.update_run(self.run_id, data={**self.run.data, "metrics_found": found.record().model_dump()})
         if error is not None:
             error["last_output"] = tail(self.run_dir / OUTPUT_LOG)
         final = {**progress, **{k: v for k, v in child_progress.items() if k != "child_pid"},

@@ -44,6 +44,9 @@ def read_metrics(run_dir: str | Path) -> dict[str, Any]:
 
 def metric_value(metrics: Mapping[str, Any], name: str, which: str = "run") -> float:
     """The number ``metrics[name]``, or a clear :class:`MetricsError`."""
+    if not metrics:
+        raise MetricsError(f"the {which} reported no metric, and comparing needs one ({name!r}): glue it with "
+                           "scrapbook, write it to metrics.json, or print it in the last cell (`accuracy: 0.93`)")
     if name not in metrics:
         listed = ", ".join(sorted(metrics)) or "none"
         raise MetricsError(f"the {which} has no metric {name!r} (it has: {listed})")

@@ -19,6 +19,9 @@ from pathlib import Path
 import nbformat
 
 from mlr.atomic import atomic_path
+from mlr.execution.errors import NotebookContractError
+from mlr.execution.notebook_source import SCRIPT_SUFFIXES
+from mlr.execution.notebook_source import read_notebook as read_source
 
 _VERSION = re.compile(r"^v(\d+)\.ipynb$")
 
@@ -28,6 +31,12 @@ class NotebookEditError(ValueError):
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
+    """An .ipynb, or a .py script converted as a run converts it (:mod:`mlr.execution.notebook_source`)."""
+    if Path(path).suffix.lower() in SCRIPT_SUFFIXES:
+        try:
+            return read_source(path)
+        except NotebookContractError as exc:
+            raise NotebookEditError(f"cannot read notebook {path}: {exc}") from exc
     try:
         return nbformat.read(str(path), as_version=4)
     except (OSError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
@@ -113,7 +122,10 @@ class NotebookVersions:
         read_notebook(original)  # refuse an unreadable notebook before copying anything
         versions = cls(folder)
         versions.folder.mkdir(parents=True, exist_ok=True)
-        if not versions.paths():
+        if not versions.paths() and original.suffix.lower() in SCRIPT_SUFFIXES:  # a script: v0 is its conversion
+            write_notebook_atomic(read_notebook(original), versions.folder / "v0.ipynb")
+            (versions.folder / "origin.txt").write_text(str(original.resolve()), encoding="utf-8")
+        elif not versions.paths():
             tmp = versions.folder / ".v0.tmp"
             shutil.copyfile(original, tmp)
             os.replace(tmp, versions.folder / "v0.ipynb")

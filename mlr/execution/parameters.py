@@ -48,16 +48,11 @@ class Parameter(BaseModel):
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """Read an .ipynb, turning every way it can be unreadable into one clear error."""
-    import nbformat  # 70 ms of imports (its JSON-schema validator) that `python -m mlr run` does without
+    """Read an .ipynb (or a .py script, converted by jupytext), turning every way it can be unreadable into one
+    clear error (:func:`mlr.execution.notebook_source.read_notebook`)."""
+    from mlr.execution.notebook_source import read_notebook as read
 
-    path = Path(path)
-    if not path.is_file():
-        raise NotebookContractError(f"notebook not found: {path}")
-    try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as exc:  # boundary: JSON errors, validation errors, encoding errors
-        raise NotebookContractError(f"{path.name} is not a readable Jupyter notebook: {exc}") from exc
+    return read(path)
 
 
 def _read_v4_json(path: Path) -> SimpleNamespace | None:

@@ -113,6 +113,11 @@ def _from_runs(store: Store, plan_id: int, bar: float) -> Results:
         log.warning("the baseline's notebook cannot be read: %s", exc)
         metric, higher = None, True
     metric = metric or next((k for k, v in (baseline.metrics or {}).items() if _metric_of(baseline, k) is not None), "")
+    if _metric_of(baseline, metric) is None:  # it ran to the end but reported no (such) metric: nothing to compare
+        named = f" {metric!r}" if metric else ""
+        return Results(None, [], [r.id for r in runs],
+                       f"The baseline run succeeded but reported no metric{named}; this needs a metric: glue it with "
+                       "scrapbook, write it to metrics.json, or print it in the notebook's last cell.")
     measured = [r for r in done if _metric_of(r, metric) is not None]
     variants = [r for r in measured if r.kind == "variant"]
     best = (max if higher else min)(variants, key=lambda r: _metric_of(r, metric)) if variants else None

@@ -154,6 +154,14 @@ class RunErrorData(Lenient):
     last_output: str = ""
 
 
+class MetricsFound(Lenient):
+    """Where a succeeded run's metrics came from (``mlr.execution.found_metrics``), kept in the run's ``data``."""
+
+    source: str | None = None  # "scrapbook" | "metrics.json" | "last output"; None: no metric found
+    note: str = ""  # said beside the run: "no metric found …", or why metrics.json was not used
+    cell_index: int | None = None  # the notebook cell a "last output" came from
+
+
 class GpuData(Lenient):
     index: int = 0
     memory_used_mib: float = 0

@@ -10,14 +10,14 @@ from typing import Any
 
 from pydantic import Field
 
-from mlr.store.payloads import (AttemptData, CitationData, GapData, GpuData, HypothesisData, Lenient,
+from mlr.store.payloads import (AttemptData, CitationData, GapData, GpuData, MetricsFound, HypothesisData, Lenient,
                                 NearPassageData, NoveltyData, PlanData, PlanParameter, PlanStatus,
                                 ProblemData, ProposalData, RelatedItem, ReportData, ReviewData, RunErrorData,
                                 RunProgress, RunStatus, ScoreData)
 
 __all__ = ["Paper", "PaperResearch", "Chunk", "Problem", "Hypothesis", "HypothesisListing", "HypothesisVersion", "Plan",
            "PlanListing", "PlanVersion", "Run", "Attempt", "Feedback", "AttemptData", "CitationData", "GapData",
-           "GpuData", "HypothesisData", "Lenient", "NearPassageData", "NoveltyData", "PlanData", "PlanParameter",
+           "GpuData", "HypothesisData", "Lenient", "MetricsFound", "NearPassageData", "NoveltyData", "PlanData", "PlanParameter",
            "PlanStatus", "ProblemData", "ProposalData", "RelatedItem", "ReportData", "ReviewData", "RunErrorData",
            "RunProgress", "RunStatus", "ScoreData"]
 
@@ -177,6 +177,17 @@ class Run(Lenient):
     cancel_requested: bool = False
     timeout_s: float | None = None
     seconds: float | None = None
+
+    @property
+    def kernel(self) -> str | None:
+        """The Jupyter kernel the run was asked to use (None: the notebook's own, else the app's default)."""
+        return self.data.get("kernel") or None
+
+    @property
+    def metrics_found(self) -> MetricsFound | None:
+        """Where its metrics came from, for a succeeded run (None for runs recorded before this was kept)."""
+        found = self.data.get("metrics_found")
+        return MetricsFound.model_validate(found) if isinstance(found, dict) else None
 
 
 class Attempt(Lenient):

@@ -23,7 +23,9 @@ def test_json_of_a_successful_run_with_typed_parameters(data_dir, probe):
                "-p", "name", "42", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert set(out) == {"run_id", "status", "metrics", "error", "output_notebook", "seconds"}
+    assert set(out) == {"run_id", "status", "metrics", "metrics_found", "kernel", "notebook", "error",
+                        "output_notebook", "seconds"}
+    assert out["metrics_found"]["source"] == "metrics.json" and out["kernel"] is None
     assert out["status"] == "succeeded" and out["error"] is None and out["seconds"] > 0
     m = out["metrics"]
     assert m["accuracy"] == 0.7 and m["use_bias"] is False and m["layers"] == [3] and m["name"] == "42"

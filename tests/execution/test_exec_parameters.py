@@ -131,8 +131,7 @@ def test_add_prototype_from_ipynb_and_py_and_listing(settings, probe):
 
 @pytest.mark.parametrize("name,content,message", [
     ("notes.txt", b"hello", "expected a Jupyter notebook"),
-    ("broken.ipynb", b"{", "not a valid notebook"),
-    ("plain.py", b"x = 1\n", "no cell tagged `parameters`"),
+    ("broken.ipynb", b"{", "not a readable Jupyter notebook"),
     ("latin.py", "é".encode("latin-1"), "not UTF-8")])
 def test_add_prototype_refuses_bad_uploads_and_writes_nothing(settings, name, content, message):
     with pytest.raises(NotebookContractError, match=message):
