@@ -103,6 +103,8 @@ def prepare(spec: dict, run_dir: Path):
     from mlr.execution.notebook_source import read_notebook
 
     nb = read_notebook(spec["notebook"])  # an .ipynb, or a .py script converted as the page converts it
+    if not spec.get("kernel_name"):  # none chosen for this run: the notebook's own when installed
+        spec["kernel_name"] = kernels.choose(kernels.notebook_kernel(nb), spec.get("kernel_fallback") or "python3")
     if not ((nb.metadata.get("kernelspec") or {}).get("language") or (nb.metadata.get("language_info") or {})
             .get("name")):  # papermill writes the parameters in the notebook's language: the kernel's, if unsaid
         kernel = next((k for k in kernels.installed() if k.name == spec["kernel_name"]), None)

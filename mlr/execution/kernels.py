@@ -86,5 +86,12 @@ def default_for(notebook: str | Path | None, fallback: str, kernels: list[Kernel
         own = notebook_kernel(read_notebook(notebook))
     except ExecutionError:
         return fallback
+    return choose(own, fallback, kernels)
+
+
+def choose(own: str | None, fallback: str, kernels: list[Kernel] | None = None) -> str:
+    """``own`` (the kernel a notebook names) when it is installed, else ``fallback``."""
+    if not own:
+        return fallback
     names = {k.name for k in (installed() if kernels is None else kernels)}
-    return own if own and own in names else fallback
+    return own if own in names else fallback
