@@ -1,0 +1,189 @@
+"""The runner with MLR_EXECUTOR=ray on a local Ray instance: the execution suite's key cases, the same results as the
+local executor, cancel and a killed worker with nothing left on the worker, slots, a folder too large to ship."""
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mlr.execution.notebook_view import notebook_cells
+from mlr.execution.runner import NotebookRunner
+from tests.support.processes import run_processes
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_ray_success_with_metrics_parameters_of_each_type_and_progress(ray_runner, probe, store):
+    params = {"lr": 0.25, "epochs": 3, "name": "variant", "use_bias": False, "layers": [1, 2, 3],
+              "extra": {"seed": 7, "tag": "x"}}
+    out = ray_runner.run(str(probe), params, kind="variant", timeout_s=90)
+    assert out.status == "succeeded", out.error
+    m = out.metrics
+    assert m["accuracy"] == 0.75 and m["loss"] == 0.75
+    assert m["types"] == {"mode": "str", "lr": "float", "epochs": "int", "name": "str", "use_bias": "bool",
+                          "layers": "list", "extra": "dict"}
+    assert (m["name"], m["use_bias"], m["layers"], m["extra"]) == ("variant", False, [1, 2, 3], {"seed": 7, "tag": "x"})
+    record = store.get_run(out.run_id)
+    run_dir = Path(record.run_dir)
+    # The files came back through the object store into the run's folder of this data directory.
+    assert Path(out.output_notebook).parent == run_dir and Path(out.output_notebook).is_file()
+    assert json.loads((run_dir / "metrics.json").read_text())["accuracy"] == 0.75
+    assert "epoch 2 lr=0.25" in (run_dir / "output.log").read_text()
+    prog = record.progress
+    assert prog.executor == "ray" and prog.node and prog.worker_dir and not prog.worker_dir.startswith(str(run_dir))
+    assert prog.phase == "finished" and prog.cells_total == 4 and prog.cells_done == 4
+    assert record.pid is None  # no process of this machine's driver to watch
+    assert not Path(prog.worker_dir).exists()  # the worker's temporary folder is cleaned up
+    injected = [c for c in notebook_cells(out.output_notebook) if c.injected]
+    assert len(injected) == 1 and "lr = 0.25" in injected[0].source
+
+
+def test_ray_exception_in_a_cell_records_the_user_cell_index(ray_runner, probe):
+    out = ray_runner.run(str(probe), {"mode": "raise", "lr": 0.5})
+    assert out.status == "failed"
+    err = out.error
+    assert err.cell_index == 4 and err.ename == "ValueError" and err.evalue == "boom at lr=0.5"
+    assert "raise ValueError" in err.traceback and "\x1b[" not in err.traceback
+    assert [c.index for c in notebook_cells(out.output_notebook, 4) if c.failed] == [4]
+
+
+def test_ray_per_cell_timeout(ray_settings, store, probe):
+    runner = NotebookRunner(ray_settings.model_copy(update={"cell_timeout_s": 3.0}), store)
+    try:
+        out = runner.run(str(probe), {"mode": "loop"})
+    finally:
+        runner.stop()
+    assert out.status == "timed_out"
+    assert out.error.ename == "CellTimeoutError" and out.error.cell_index == 4
+
+
+def test_ray_whole_run_timeout_stops_the_run_on_the_worker(ray_runner, probe, store):
+    out = ray_runner.run(str(probe), {"mode": "loop"}, timeout_s=12)
+    assert out.status == "timed_out"
+    assert out.error.ename == "RunTimeout" and "12 s" in out.error.evalue and out.error.cell_index == 4
+    assert Path(out.output_notebook).is_file()
+    prog = store.get_run(out.run_id).progress
+    assert prog.cpu_percent > 0 and prog.rss_mib > 0 and "looping" in prog.output_tail  # measured on the worker
+    assert run_processes("MLR_RUN_DIR", prog.worker_dir) == []
+
+
+def test_ray_cancel_mid_run_leaves_no_process_on_the_worker(ray_runner, probe, store, wait_for):
+    run_id = ray_runner.submit(str(probe), {"mode": "spawn"})
+    worker_dir = wait_for(lambda: store.get_run(run_id).progress.worker_dir, 60)
+    pids = [int(p) for p in wait_for(lambda: (Path(worker_dir) / "pids.txt").is_file()
+                                     and (Path(worker_dir) / "pids.txt").read_text().split(), 60)]
+    assert all(psutil.pid_exists(p) for p in pids)  # kernel, a child, a child in its own session
+    wait_for(lambda: store.get_run(run_id).progress.processes >= 4, 15)
+    assert len(run_processes("MLR_RUN_DIR", worker_dir)) >= 4
+    assert ray_runner.cancel(run_id) == "running"
+    out = ray_runner.wait(run_id, timeout=60)
+    assert out.status == "cancelled" and out.error is None
+    assert Path(out.output_notebook).is_file()  # the task saved and sent back the partial notebook
+    assert wait_for(lambda: all(_gone(p) for p in pids), 10)
+    assert run_processes("MLR_RUN_DIR", worker_dir) == []  # nothing of the run is left on the worker
+    assert ray_runner.cancel(run_id) == "cancelled"
+
+
+def test_ray_cancel_asked_from_another_process(ray_runner, probe, store, settings, wait_for):
+    from mlr.store import Store
+
+    run_id = ray_runner.submit(str(probe), {"mode": "loop"})
+    wait_for(lambda: store.get_run(run_id).progress.cell_index == 4, 60)
+    assert Store(settings.db_path).request_cancel(run_id) == "running"  # e.g. a second tab or the CLI
+    assert ray_runner.wait(run_id, timeout=60).status == "cancelled"
+
+
+def test_ray_worker_killed_mid_run_is_marked_worker_lost(ray_runner, probe, store, wait_for):
+    run_id = ray_runner.submit(str(probe), {"mode": "loop"})
+    wait_for(lambda: store.get_run(run_id).progress.cell_index == 4, 60)
+    worker_dir = store.get_run(run_id).progress.worker_dir
+    ours = run_processes("MLR_RUN_DIR", worker_dir)
+    workers = {p.ppid() for p in ours} - {p.pid for p in ours}
+    assert len(workers) == 1  # the Ray worker process that runs the task is the child's parent
+    worker = psutil.Process(workers.pop())
+    assert "ray::" in " ".join(worker.cmdline()) or "ray" in worker.name()
+    os.kill(worker.pid, signal.SIGKILL)
+    out = ray_runner.wait(run_id, timeout=60)
+    assert out.status == "failed" and out.error.ename == "WorkerLost"
+    assert "worker lost" in out.error.evalue and "run again" in out.error.evalue
+    # The child noticed its parent's death and took the kernel down: nothing is left on the worker.
+    wait_for(lambda: run_processes("MLR_RUN_DIR", worker_dir) == [], 20)
+    again = ray_runner.run(str(probe), {})  # and it can be run again
+    assert again.status == "succeeded"
+
+
+def test_same_notebook_and_parameters_give_identical_results_under_both_executors(fast_settings, ray_settings, store,
+                                                                                   probe):
+    params = {"lr": 0.3, "epochs": 2, "name": "same", "layers": [2], "extra": {"k": [1, 2]}, "use_bias": False}
+    results = {}
+    for kind, config in (("local", fast_settings), ("ray", ray_settings)):
+        runner = NotebookRunner(config, store)
+        try:
+            out = runner.run(str(probe), params)
+        finally:
+            runner.stop()
+        assert out.status == "succeeded", out.error
+        rec = store.get_run(out.run_id)
+        outputs = [c.outputs for c in notebook_cells(out.output_notebook) if not c.injected]
+        results[kind] = (out.metrics, Path(rec.run_dir, "output.log").read_text(), outputs,
+                         sorted(p.name for p in Path(rec.run_dir).iterdir() if p.name != "spec.json"),
+                         rec.progress.cells_total, rec.progress.cells_done)
+        assert rec.progress.executor == kind
+    assert results["local"] == results["ray"]
+
+
+def test_two_slots_run_two_runs_at_once(ray_runner, probe, store, wait_for):
+    assert ray_runner.executor.slots() == 2  # 2 CPUs, 1 per run; MLR_MAX_PARALLEL_RUNS not set
+    ids = [ray_runner.submit(str(probe), {"mode": "loop"}) for _ in range(3)]
+    wait_for(lambda: sum(store.get_run(i).status == "running" for i in ids) == 2, 60)
+    time.sleep(1.5)
+    assert sum(store.get_run(i).status == "running" for i in ids) == 2  # the third waits for a slot
+    for i in ids:
+        ray_runner.cancel(i)
+    assert all(ray_runner.wait(i, timeout=60).status == "cancelled" for i in ids)
+
+
+def test_max_parallel_runs_caps_the_cluster_slots(ray_settings, store):
+    capped = NotebookRunner(ray_settings.model_copy(update={"max_parallel_runs": 1}), store)
+    assert capped.executor.slots() == 1
+
+
+def test_a_prototype_folder_too_large_to_ship_fails_clearly(ray_settings, store, probe):
+    runner = NotebookRunner(ray_settings.model_copy(update={"ray_max_ship_mb": 0.001}), store)
+    try:
+        out = runner.run(str(probe), {})
+    finally:
+        runner.stop()
+    assert out.status == "failed" and out.error.ename == "PrototypeTooLarge"
+    assert "MLR_RAY_MAX_SHIP_MB" in out.error.evalue and "MLR_RAY_SHARED_DIR" in out.error.evalue
+
+
+def test_a_shared_dir_is_used_in_place(ray_settings, store, probe, data_dir, tmp_path):
+    import shutil
+
+    proto = data_dir / "proto"
+    shutil.copytree(probe.parent, proto)
+    runner = NotebookRunner(ray_settings.model_copy(update={"ray_shared_dir": str(data_dir), "ray_max_ship_mb": 0.001}),
+                            store)
+    try:
+        out = runner.run(str(proto / "probe.ipynb"), {"lr": 0.2})  # nothing shipped: the limit does not apply
+    finally:
+        runner.stop()
+    assert out.status == "succeeded" and out.metrics["accuracy"] == 0.7
+    assert store.get_run(out.run_id).progress.worker_dir == store.get_run(out.run_id).run_dir
+
+
+def test_status_describes_the_cluster(ray_settings, ray_runner):
+    from mlr.execution.executors import executor_status
+
+    ex = executor_status(ray_settings, ray_runner.executor)
+    assert ex["kind"] == "ray" and ex["nodes"] == 1 and ex["slots"] == 2 and ex["gpus_free"] == 0
+    assert ex["problem"] is None
