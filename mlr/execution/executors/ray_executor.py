@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from pathlib import Path
@@ -33,6 +35,11 @@ from mlr.execution.executors import packing
 from mlr.execution.executors.base import GRACE_S, PROGRESS_EVERY_S, Launch, RunContext, Watched
 
 log = logging.getLogger(__name__)
+
+# Ray 2.60 reads RAY_AUTH_MODE when it is imported: a driver joining a cluster that `ray start` set up with token
+# authentication (~/.ray/auth_token) must say "token" too. Never turned off here (RAY_AUTH_MODE=disabled opts out).
+if "ray" not in sys.modules:
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 MIB = 1024 * 1024
 RETRY_S = 15.0  # how often an unreachable cluster is tried again

@@ -48,6 +48,15 @@ def node_base() -> Path:
     return path
 
 
+def node_id() -> str:
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+    except Exception:  # boundary: outside a Ray worker (unit use)
+        return ""
+
+
 def node_ip() -> str:
     try:
         import ray
@@ -137,7 +146,8 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
     proc = start_child(spec_path, run_dir, env, network.isolated)
     watch = ChildWatch(proc)
     pidfile = node_base() / "pids" / f"{run_id}-{proc.pid}.json"
-    extra = {**launch.extra, "net_isolated": network.isolated, "node": node_ip(), "worker_dir": str(run_dir)}
+    extra = {**launch.extra, "net_isolated": network.isolated, "node": node_ip(), "node_id": node_id(),
+             "worker_dir": str(run_dir)}
     stop_reason, stop_at, last_yield, last_control, progress = None, 0.0, 0.0, 0.0, {}
     try:
         while True:

@@ -1,0 +1,125 @@
+"""A real multi-process Ray "cluster" on this machine: `ray start --head` on 127.0.0.1 and a second node process with
+a custom resource (node_b). A run that asks for node_b runs there and comes back complete through `python -m mlr run`;
+killing that node mid-run marks the run failed with "worker lost", with nothing of it left behind."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mlr.config import REPO_ROOT
+from mlr.store import Store
+from tests.support.processes import run_processes
+
+pytestmark = [pytest.mark.timeout(300), pytest.mark.skipif(shutil.which("ray") is None, reason="no ray command")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray(*args, env):
+    proc = subprocess.run(["ray", *args], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+def _cluster_processes(temp: Path) -> list[psutil.Process]:
+    out = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if str(temp) in " ".join(proc.info["cmdline"] or []):
+            out.append(proc)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    temp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    port = _free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "token"}  # keep token authentication (~/.ray/auth_token) on every node
+    common = ["--num-cpus=1", "--object-store-memory=80000000", "--disable-usage-stats"]
+    try:
+        _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--include-dashboard=false",
+             f"--temp-dir={temp}", *common, env=env)
+        _ray("start", f"--address=127.0.0.1:{port}", '--resources={"node_b": 1}', *common, env=env)
+        yield {"address": f"127.0.0.1:{port}", "temp": temp, "env": env}
+    finally:  # only what this fixture started (never `ray stop`: it would stop every Ray on the machine)
+        for proc in _cluster_processes(temp):
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _node_b_id(cluster) -> str:
+    code = ("import json, ray; ray.init(address=%r, log_to_driver=False); "
+            "print(json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive'] and n['Resources'].get('node_b')]))"
+            % cluster["address"])
+    out = subprocess.run([sys.executable, "-c", code], env=cluster["env"], capture_output=True, text=True, timeout=60)
+    ids = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(ids) == 1, out.stderr[-2000:]
+    return ids[0]
+
+
+def _mlr_run(cluster, *args):
+    env = {**os.environ, "MLR_EXECUTOR": "ray", "MLR_RAY_ADDRESS": cluster["address"],
+           "MLR_RAY_RESOURCES": '{"node_b": 1}'}
+    return subprocess.Popen([sys.executable, "-m", "mlr", "run", *args, "--json"], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_run_scheduled_on_the_other_node_comes_back_complete(cluster, data_dir, settings, probe):
+    node_b = _node_b_id(cluster)
+    proc = _mlr_run(cluster, str(probe), "-p", "lr", "0.2", "-p", "layers", "[3]")
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 0, stderr[-3000:]
+    out = json.loads(stdout)
+    assert set(out) == {"run_id", "status", "metrics", "error", "output_notebook", "seconds"}
+    assert out["status"] == "succeeded" and out["metrics"]["accuracy"] == 0.7 and out["metrics"]["layers"] == [3]
+    record = Store(settings.db_path).get_run(out["run_id"])
+    assert record.progress.executor == "ray" and record.progress.node_id == node_b  # it ran on node_b
+    run_dir = Path(record.run_dir)
+    assert {"output.ipynb", "metrics.json", "output.log", "child.log", "result.json"} <= {p.name for p in run_dir.iterdir()}
+    assert str(data_dir) in out["output_notebook"] and Path(out["output_notebook"]).is_file()
+
+
+def test_killing_the_node_mid_run_marks_the_run_worker_lost(cluster, data_dir, settings, probe, wait_for):
+    store = Store(settings.db_path)
+    proc = _mlr_run(cluster, str(probe), "-p", "mode", "loop")
+    try:
+        run = wait_for(lambda: next(iter(store.list_runs()), None), 60)
+        wait_for(lambda: store.get_run(run.id).progress.cell_index == 4, 120)
+        worker_dir = store.get_run(run.id).progress.worker_dir
+        ours = run_processes("MLR_RUN_DIR", worker_dir)
+        workers = {p.ppid() for p in ours} - {p.pid for p in ours}
+        assert len(workers) == 1
+        worker = psutil.Process(workers.pop())  # the Ray worker process running the task, on node_b
+        raylet = worker.parent()
+        assert "raylet" in raylet.name() and str(cluster["temp"]) in " ".join(raylet.cmdline())
+        for victim in (raylet, worker):  # the node goes away: its raylet and the worker
+            os.kill(victim.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1, stderr[-3000:]
+    out = json.loads(stdout)
+    assert out["status"] == "failed" and out["error"]["ename"] == "WorkerLost"
+    assert "worker lost" in out["error"]["evalue"]
+    assert store.get_run(run.id).status == "failed"
+    deadline = time.monotonic() + 20
+    while run_processes("MLR_RUN_DIR", worker_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert run_processes("MLR_RUN_DIR", worker_dir) == []  # the kernel went with its worker
