@@ -187,3 +187,32 @@ def test_status_describes_the_cluster(ray_settings, ray_runner):
     ex = executor_status(ray_settings, ray_runner.executor)
     assert ex["kind"] == "ray" and ex["nodes"] == 1 and ex["slots"] == 2 and ex["gpus_free"] == 0
     assert ex["problem"] is None
+
+
+def test_an_unreachable_head_is_said_clearly_and_runs_wait_in_the_queue(data_dir, probe):
+    import socket
+    import subprocess
+    import sys
+
+    from mlr.config import REPO_ROOT
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MLR_EXECUTOR": "ray", "MLR_RAY_ADDRESS": f"127.0.0.1:{port}"}
+    status = subprocess.run([sys.executable, "-m", "mlr", "status", "--json"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    ex = json.loads(status.stdout)["executor"]
+    assert ex["kind"] == "ray" and ex["address"] == f"127.0.0.1:{port}" and ex["nodes"] == 0 and ex["slots"] == 0
+    assert "unreachable" in ex["problem"] and "wait in the queue" in ex["problem"]
+    script = ("import json, time\nfrom mlr.config import Settings\nfrom mlr.store import Store\n"
+              "from mlr.execution.runner import NotebookRunner\n"
+              "s = Settings.from_env()\nstore = Store(s.db_path)\nr = NotebookRunner(s, store)\n"
+              f"run_id = r.submit({str(probe)!r}, {{}})\ntime.sleep(4)\n"
+              "print(json.dumps({'status': store.get_run(run_id).status, 'problem': r.executor.problem()}))\n"
+              "r.stop()\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["status"] == "queued" and "unreachable" in out["problem"]
