@@ -216,3 +216,29 @@ def test_an_unreachable_head_is_said_clearly_and_runs_wait_in_the_queue(data_dir
                           timeout=60)
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["status"] == "queued" and "unreachable" in out["problem"]
+
+
+def test_the_experiment_loop_screens_candidates_together_on_ray_slots(ray_settings, tmp_path):
+    from mlr.experiments import control
+    from mlr.workspace import Workspace
+    from tests.support.loop_notebooks import expected_score, toy_notebook
+
+    boosts = {"worse": -0.1, "better": 0.1, "best": 0.2}
+    nb = toy_notebook(tmp_path / "modes.ipynb", modes=boosts, fixed=["lr"], delay_s=2.0)
+    ws = Workspace(ray_settings)
+    try:
+        assert ws.runner.executor.slots() == 2
+        loop_id = control.create(ws.store, nb, budget_runs=6, seeds=2, params_only=True, stop_at_success=False)
+        loop = ws.experiment_loop(use_model=False).run(loop_id)
+    finally:
+        ws.runner.stop(cancel_running=True)
+    assert loop.status == "finished", loop.stopped_because
+    exps = ws.store.list_experiments(loop_id)
+    candidates = [e for e in exps if e.kind == "parameters"]
+    assert len(candidates) >= 2
+    for e in candidates:  # every screen measured what the notebook computes for that mode on seed 0
+        assert e.metric_by_seed["0"] == expected_score(boost=boosts[e.parameters["mode"]], seed=0)
+    # The first two candidates were screened together: their runs overlapped in time on the two slots.
+    a, b = (ws.store.get_run(c.run_ids[0]) for c in candidates[:2])
+    assert a.started_at < b.finished_at and b.started_at < a.finished_at
+    assert loop.runs_used <= 6
