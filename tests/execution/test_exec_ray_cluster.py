@@ -123,3 +123,42 @@ def test_killing_the_node_mid_run_marks_the_run_worker_lost(cluster, data_dir, s
     while run_processes("MLR_RUN_DIR", worker_dir) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert run_processes("MLR_RUN_DIR", worker_dir) == []  # the kernel went with its worker
+
+
+def test_app_killed_while_a_ray_run_is_in_flight_leaves_nothing_and_the_run_is_interrupted(data_dir, settings, probe,
+                                                                                           wait_for):
+    """The app (here a script with its own local Ray instance) dies mid-run: the run's processes on the worker go
+    with it, and the next start marks the run interrupted, once."""
+    from mlr.execution.runner import NotebookRunner
+
+    temp = Path(tempfile.mkdtemp(prefix="ra", dir="/tmp"))
+    app = ("import os, time\nfrom mlr.config import Settings\nfrom mlr.store import Store\n"
+           "from mlr.execution.runner import NotebookRunner\nimport ray\n"
+           f"ray.init(num_cpus=1, include_dashboard=False, object_store_memory=80_000_000, _temp_dir={str(temp)!r},"
+           f" namespace='mlr', log_to_driver=False, job_config=ray.job_config.JobConfig(code_search_path=[{str(REPO_ROOT)!r}]))\n"
+           "s = Settings.from_env()\nr = NotebookRunner(s, Store(s.db_path)).start()\n"
+           f"r.submit({str(probe)!r}, {{'mode': 'spawn'}})\ntime.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", app], cwd=REPO_ROOT, env={**os.environ, "MLR_EXECUTOR": "ray"})
+    store = Store(settings.db_path)
+    try:
+        run = wait_for(lambda: next(iter(store.list_runs()), None), 60)
+        worker_dir = wait_for(lambda: store.get_run(run.id).progress.worker_dir, 90)
+        wait_for(lambda: (Path(worker_dir) / "pids.txt").is_file(), 90)
+        wait_for(lambda: len(run_processes("MLR_RUN_DIR", worker_dir)) >= 4, 30)
+    finally:
+        proc.kill()  # the app dies without any chance to clean up
+        proc.wait()
+    try:
+        wait_for(lambda: run_processes("MLR_RUN_DIR", worker_dir) == [], 40)  # nothing of the run is left
+        runner = NotebookRunner(settings, store).start()  # the next app start
+        runner.stop()
+        rec = store.get_run(run.id)
+        assert rec.status == "interrupted" and rec.error.ename == "Interrupted"
+        assert [r.status for r in store.list_runs()] == ["interrupted"]  # nothing double-counted or re-run
+    finally:
+        for leftover in _cluster_processes(temp):  # Ray's own daemons of the dead app, if any outlived it
+            try:
+                leftover.kill()
+            except psutil.Error:
+                pass
+        shutil.rmtree(temp, ignore_errors=True)
