@@ -242,3 +242,36 @@ def test_the_experiment_loop_screens_candidates_together_on_ray_slots(ray_settin
     a, b = (ws.store.get_run(c.run_ids[0]) for c in candidates[:2])
     assert a.started_at < b.finished_at and b.started_at < a.finished_at
     assert loop.runs_used <= 6
+
+
+def test_the_node_sweep_kills_process_groups_of_a_dead_task_worker(tmp_path):
+    """ray.cancel(force=True) kills a task's worker but not the processes it started in a session of their own:
+    the next task on the node kills them from the pid file the dead task left."""
+    import subprocess
+    import sys
+
+    from mlr.execution import procs
+    from mlr.execution.child import write_json_atomic
+    from mlr.execution.executors.ray_task import sweep
+
+    (tmp_path / "pids").mkdir()
+    dead_task = subprocess.Popen([sys.executable, "-c", "pass"])
+    task_identity = procs.process_identity(dead_task.pid)
+    dead_task.wait()
+    orphan = subprocess.Popen(["sleep", "300"], start_new_session=True)  # the run's child, in its own session
+    alive_task = subprocess.Popen(["sleep", "300"])
+    kept = subprocess.Popen(["sleep", "300"], start_new_session=True)  # the child of a task that still runs
+    try:
+        write_json_atomic(tmp_path / "pids" / "1-1.json", {
+            "task": task_identity, "groups": [orphan.pid],
+            "identities": {str(orphan.pid): procs.process_identity(orphan.pid)}})
+        write_json_atomic(tmp_path / "pids" / "2-2.json", {
+            "task": procs.process_identity(alive_task.pid), "groups": [kept.pid],
+            "identities": {str(kept.pid): procs.process_identity(kept.pid)}})
+        assert sweep(tmp_path) == [orphan.pid]
+        assert orphan.wait(timeout=5) is not None and kept.poll() is None
+        assert [p.name for p in (tmp_path / "pids").iterdir()] == ["2-2.json"]
+    finally:
+        for p in (orphan, alive_task, kept):
+            p.kill()
+            p.wait()

@@ -94,18 +94,18 @@ def sweep(base: Path | None = None) -> list[int]:
             continue
         if procs.identity_alive(info.get("task")):
             continue  # its task is still running
+        alive = [int(pid) for pid, identity in info.get("identities", {}).items() if procs.identity_alive(identity)]
         for pgid in info.get("groups", []):
             try:
                 os.killpg(int(pgid), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        for pid, identity in info.get("identities", {}).items():
-            if procs.identity_alive(identity):
-                procs.kill_tree(int(pid), wait_s=1.0)
-                killed.append(int(pid))
+        for pid in alive:  # by pid too: one that left its group (a new session) still goes
+            procs.kill_tree(pid, wait_s=1.0)
+        killed.extend(alive)
         pidfile.unlink(missing_ok=True)
-        if killed:
-            log.warning("swept processes %s of a run whose Ray worker died", killed)
+        if alive:
+            log.warning("swept processes %s of a run whose Ray worker died", alive)
     return killed
 
 
