@@ -90,8 +90,8 @@ def main() -> None:
     print(f"batch of {args.runs} runs: local 1 slot {local_wall:.1f} s, Ray {slots} slots {ray_wall:.1f} s "
           f"-> speed-up {local_wall / ray_wall:.2f}x (Ray/local wall {ray_wall / local_wall:.2f})")
     print(f"one run (median of {args.rounds}): local {lo:.2f} s, Ray {ra:.2f} s -> Ray/local {ra / lo:.2f}x, "
-          f"overhead {ra - lo:+.2f} s per run  (local {['%.2f' % x for x in singles['local']]}, "
-          f"Ray {['%.2f' % x for x in singles['ray']]})")
+          f"overhead {ra - lo:+.2f} s per run  (local {[f'{x:.2f}' for x in singles['local']]}, "
+          f"Ray {[f'{x:.2f}' for x in singles['ray']]})")
     print(f"metrics identical under both executors for all {args.runs} seeds: {same}")
     if not same:
         raise SystemExit("metrics differ between executors")

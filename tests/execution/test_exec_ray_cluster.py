@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 def _ray(*args, env):
-    proc = subprocess.run(["ray", *args], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(["ray", *args], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
@@ -63,10 +63,9 @@ def cluster():
 
 
 def _node_b_id(cluster) -> str:
-    code = ("import json, ray; ray.init(address=%r, log_to_driver=False); "
-            "print(json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive'] and n['Resources'].get('node_b')]))"
-            % cluster["address"])
-    out = subprocess.run([sys.executable, "-c", code], env=cluster["env"], capture_output=True, text=True, timeout=60)
+    code = (f"import json, ray; ray.init(address={cluster['address']!r}, log_to_driver=False); "
+            "print(json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive'] and n['Resources'].get('node_b')]))")
+    out = subprocess.run([sys.executable, "-c", code], env=cluster["env"], capture_output=True, text=True, timeout=60, check=False)
     ids = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(ids) == 1, out.stderr[-2000:]
     return ids[0]

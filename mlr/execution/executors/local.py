@@ -12,8 +12,16 @@ import time
 from mlr import system
 from mlr.config import REPO_ROOT
 from mlr.execution import isolation, procs
-from mlr.execution.executors.base import (GRACE_S, PROGRESS_EVERY_S, SCAN_EVERY_S, TICK_S, Launch, RunContext, Watched,
-                                          progress_snapshot)
+from mlr.execution.executors.base import (
+    GRACE_S,
+    PROGRESS_EVERY_S,
+    SCAN_EVERY_S,
+    TICK_S,
+    Launch,
+    RunContext,
+    Watched,
+    progress_snapshot,
+)
 
 log = logging.getLogger(__name__)
 

@@ -125,8 +125,8 @@ def connect(config) -> str | None:
         except Exception as exc:  # boundary: ConnectionError, a timeout, a version mismatch: all mean "not now"
             try:
                 ray.shutdown()
-            except Exception:  # boundary: nothing to shut down
-                pass
+            except Exception:  # boundary: a half-made connection that cannot even be shut down
+                log.debug("ray.shutdown after a failed connect", exc_info=True)
             _state["problem"] = (f"the Ray cluster at {_address_words(config.ray_address)} is unreachable "
                                  f"({type(exc).__name__}: {str(exc)[:300]}); runs wait in the queue until it answers "
                                  "(MLR_RAY_ADDRESS)")
@@ -181,7 +181,7 @@ class RayExecutor:
         self.config = config
         self.custom = json.loads(config.ray_resources) if config.ray_resources.strip() else {}
         if not isinstance(self.custom, dict):
-            raise ValueError(f"MLR_RAY_RESOURCES must be a JSON object, got {config.ray_resources!r}")
+            raise TypeError(f"MLR_RAY_RESOURCES must be a JSON object, got {config.ray_resources!r}")
 
     # -- capacity --------------------------------------------------------------------------------------------
     def gpus_per_run(self, resources: dict | None = None) -> float:
