@@ -7,6 +7,11 @@
 - Single run: one run at a time, interleaved local / Ray, median of N rounds: Ray's per-run overhead vs local.
 - Parity: every seed's metrics (but `train_seconds`, a timing) must be identical under both executors.
 
+Fairness: Ray sets OMP_NUM_THREADS to a task's CPUs (1 here), so its kernels' BLAS runs one thread while a local
+kernel takes every core; on 2 loaded cores that alone changed the batch time. By default both executors run with
+OMP_NUM_THREADS=1 (`--threads-as-is` keeps each executor's own). The batches run in ABBA order (local, Ray, Ray,
+local) so that a change of load during the benchmark weighs on both; the figure is the mean of the two batches.
+
 Prints each figure with its baseline and the ratio. `python benchmarks/bench_executor.py [--rounds 3]`.
 """
 
@@ -58,7 +63,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="single-run rounds (interleaved)")
     parser.add_argument("--runs", type=int, default=N_RUNS)
+    parser.add_argument("--threads-as-is", action="store_true",
+                        help="keep each executor's own OMP_NUM_THREADS (Ray: the task's CPUs; local: unset)")
     args = parser.parse_args()
+    import os
+
+    if not args.threads_as_is:
+        os.environ["OMP_NUM_THREADS"] = "1"  # what Ray gives a 1-CPU task; the kernel's allow-list passes it
     logging.basicConfig(level=logging.WARNING)
     import ray
 
@@ -74,8 +85,13 @@ def main() -> None:
         ray_start = time.perf_counter() - t
         slots = rayr.executor.slots()
         try:
-            local_wall, local_metrics = batch(local, args.runs)
-            ray_wall, ray_metrics = batch(rayr, args.runs)
+            walls: dict[str, list[float]] = {"local": [], "ray": []}
+            metrics: dict[str, dict] = {}
+            for name in ("local", "ray", "ray", "local"):  # ABBA
+                wall, metrics[name] = batch(local if name == "local" else rayr, args.runs)
+                walls[name].append(wall)
+            local_wall, ray_wall = statistics.mean(walls["local"]), statistics.mean(walls["ray"])
+            local_metrics, ray_metrics = metrics["local"], metrics["ray"]
             singles: dict[str, list[float]] = {"local": [], "ray": []}
             for _ in range(args.rounds):
                 singles["local"].append(single(local))
@@ -87,7 +103,9 @@ def main() -> None:
     same = local_metrics == ray_metrics
     lo, ra = statistics.median(singles["local"]), statistics.median(singles["ray"])
     print(f"Ray local instance start (paid once, with the first run): {ray_start:.2f} s")
-    print(f"batch of {args.runs} runs: local 1 slot {local_wall:.1f} s, Ray {slots} slots {ray_wall:.1f} s "
+    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}; batches (ABBA): "
+          f"local {[f'{w:.1f}' for w in walls['local']]} s, Ray {[f'{w:.1f}' for w in walls['ray']]} s")
+    print(f"batch of {args.runs} runs (mean): local 1 slot {local_wall:.1f} s, Ray {slots} slots {ray_wall:.1f} s "
           f"-> speed-up {local_wall / ray_wall:.2f}x (Ray/local wall {ray_wall / local_wall:.2f})")
     print(f"one run (median of {args.rounds}): local {lo:.2f} s, Ray {ra:.2f} s -> Ray/local {ra / lo:.2f}x, "
           f"overhead {ra - lo:+.2f} s per run  (local {[f'{x:.2f}' for x in singles['local']]}, "
