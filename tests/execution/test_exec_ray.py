@@ -275,3 +275,21 @@ def test_the_node_sweep_kills_process_groups_of_a_dead_task_worker(tmp_path):
         for p in (orphan, alive_task, kept):
             p.kill()
             p.wait()
+
+
+def test_cancel_of_a_run_still_waiting_for_a_ray_node(ray_settings, store, probe, wait_for, monkeypatch):
+    """A run whose task waits for a resource no node has (say, a GPU type that is busy elsewhere) is cancelled in
+    seconds, and its task never starts later."""
+    runner = NotebookRunner(ray_settings.model_copy(update={"ray_resources": '{"nowhere": 1}'}), store)
+    assert runner.executor.slots() == 0  # the runner would not even submit it...
+    monkeypatch.setattr(runner.executor, "slots", lambda: 1)  # ...unless the node that had it went away since
+    try:
+        run_id = runner.submit(str(probe), {})
+        wait_for(lambda: store.get_run(run_id).progress.phase == "waiting for a Ray node", 30)
+        started = time.monotonic()
+        runner.cancel(run_id)
+        out = runner.wait(run_id, timeout=30)
+        assert out.status == "cancelled" and time.monotonic() - started < 15
+        assert not store.get_run(run_id).progress.worker_dir  # it never ran anywhere
+    finally:
+        runner.stop()

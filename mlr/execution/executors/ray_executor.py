@@ -45,7 +45,8 @@ MIB = 1024 * 1024
 RETRY_S = 15.0  # how often an unreachable cluster is tried again
 RESOURCES_EVERY_S = 5.0  # how long the cluster's resources are cached for slot counting
 FORCE_AFTER_S = GRACE_S + 20.0  # after asking a task to stop: force-cancel it when it has not ended
-TIMEOUT_MARGIN_S = GRACE_S + 30.0  # the task enforces the whole-run timeout; this is the driver's backstop
+TIMEOUT_MARGIN_S = GRACE_S + 30.0
+UNSTARTED_S = 3.0  # a cancelled task that has sent no event yet (waiting for a node) is force-cancelled after this  # the task enforces the whole-run timeout; this is the driver's backstop
 
 _lock = threading.RLock()
 _state: dict = {"problem": None, "last_try": 0.0, "control": None, "resources": None, "resources_at": 0.0,
@@ -290,11 +291,11 @@ class RayExecutor:
                 if ctx.cancel_event.is_set() and asked_at is None:
                     log.info("run %s: cancelled, asking its Ray task to stop", launch.run_id)
                     asked_at = now
-                    control.stop.remote(launch.run_id, "cancelled")
-                    if not progress:  # not started on a node yet: nothing to save, cancel the task itself
-                        forced = "cancelled"
-                        ray.cancel(gen, force=False)
-                if forced is None and ((asked_at is not None and now - asked_at > FORCE_AFTER_S)
+                    control.stop.remote(launch.run_id, "cancelled")  # a task not started yet reads it first thing
+                waited = now - asked_at if asked_at is not None else 0.0
+                # A task still waiting for a node (no event yet) has nothing to save: it goes after a short wait.
+                if forced is None and ((asked_at is not None and (waited > FORCE_AFTER_S
+                                                                  or (not progress and waited > UNSTARTED_S)))
                                        or now - started > launch.timeout_s + TIMEOUT_MARGIN_S):
                     forced = "cancelled" if asked_at is not None else "timed_out"
                     log.warning("run %s: its Ray task did not stop: force-cancelling it", launch.run_id)

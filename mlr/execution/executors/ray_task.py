@@ -127,6 +127,10 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
     launch = Launch(**{**payload["launch"], "run_dir": Path(payload["launch"]["run_dir"]),
                        "notebook": Path(payload["launch"]["notebook"])})
     run_id = launch.run_id
+    early = _stop_asked(control, run_id)
+    if early:  # cancelled while it waited for a node: nothing started, nothing to send back
+        yield {"type": "done", "returncode": -1, "stop_reason": early, "progress": {}, "files": None, "note": ""}
+        return
     task_identity = procs.process_identity()
     temp = Path(tempfile.mkdtemp(prefix=f"run-{run_id:05d}-", dir=node_base()))
     run_dir = launch.run_dir if payload["shared_run_dir"] else temp / "run"
