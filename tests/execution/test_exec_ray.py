@@ -293,3 +293,23 @@ def test_cancel_of_a_run_still_waiting_for_a_ray_node(ray_settings, store, probe
         assert not store.get_run(run_id).progress.worker_dir  # it never ran anywhere
     finally:
         runner.stop()
+
+
+def test_packing_a_prototype_folder_leaves_out_the_apps_workspace_and_hidden_tooling(tmp_path):
+    from mlr.execution.executors import packing
+
+    proto = tmp_path / "proto"
+    (proto / "data").mkdir(parents=True)
+    (proto / "prototype.ipynb").write_text("{}")
+    (proto / "data" / "train.csv").write_text("x,y\n1,2\n")
+    (proto / ".git").mkdir()
+    (proto / ".git" / "HEAD").write_text("ref")
+    workspace = proto / "mlrdata" / "workspace"  # the app's data directory inside the prototype's folder
+    (workspace / "runs").mkdir(parents=True)
+    (workspace / "mlr.sqlite3").write_bytes(b"x" * 1000)
+    data = packing.pack(proto, 10_000, exclude=(workspace,))
+    names = packing.unpack(data, tmp_path / "out")
+    assert sorted(names) == ["data/train.csv", "prototype.ipynb"]
+    assert (tmp_path / "out" / "data" / "train.csv").read_text() == "x,y\n1,2\n"
+    with pytest.raises(packing.FolderTooLarge, match="MLR_RAY_MAX_SHIP_MB"):
+        packing.pack(proto, 500)  # the workspace counted now: over the limit

@@ -22,33 +22,44 @@ class FolderTooLarge(Exception):
         self.folder, self.size, self.limit = folder, size, limit
 
 
-def _files(folder: Path, only: set[str] | None = None) -> list[Path]:
+def _files(folder: Path, only: set[str] | None = None, exclude: tuple[Path, ...] = ()) -> list[tuple[Path, int]]:
+    """(path, size) of the files to pack; a file that vanishes meanwhile (a database's -shm) is left out."""
+    skip = {Path(e).resolve() for e in exclude}
     out = []
     for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and (Path(root) / d).resolve() not in skip)
         for name in sorted(names):
             path = Path(root) / name
-            if path.is_file() and not path.is_symlink() and (only is None or name in only):
-                out.append(path)
+            if path.is_symlink() or (only is not None and name not in only):
+                continue
+            try:
+                if path.is_file():
+                    out.append((path, path.stat().st_size))
+            except OSError:
+                continue
     return out
 
 
 def folder_size(folder: Path, only: set[str] | None = None) -> int:
-    return sum(p.stat().st_size for p in _files(folder, only))
+    return sum(size for _, size in _files(folder, only))
 
 
-def pack(folder: Path, limit_bytes: int, *, only: set[str] | None = None) -> bytes:
-    """The files under ``folder`` (``only``: just those names) as a .tar.gz; :class:`FolderTooLarge` above
+def pack(folder: Path, limit_bytes: int, *, only: set[str] | None = None, exclude: tuple[Path, ...] = ()) -> bytes:
+    """The files under ``folder`` (``only``: just those names; ``exclude``: folders left out, e.g. the app's own
+    data directory when it lies inside a prototype's folder) as a .tar.gz; :class:`FolderTooLarge` above
     ``limit_bytes`` of file content."""
     folder = Path(folder)
-    files = _files(folder, only)
-    size = sum(p.stat().st_size for p in files)
+    files = _files(folder, only, exclude)
+    size = sum(s for _, s in files)
     if size > limit_bytes:
         raise FolderTooLarge(folder, size, limit_bytes)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
-        for path in files:
-            tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+        for path, _ in files:
+            try:
+                tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+            except OSError:  # gone since it was listed
+                continue
     return buf.getvalue()
 
 

@@ -244,7 +244,9 @@ class RayExecutor:
         bundle = None
         if not self._shared(launch.notebook.parent):
             try:
-                bundle = ray.put(packing.pack(launch.notebook.resolve().parent, limit))
+                # never the app's own workspace (record, runs) when it lies inside the prototype's folder
+                bundle = ray.put(packing.pack(launch.notebook.resolve().parent, limit,
+                                              exclude=(self.config.runs_dir.parent,)))
             except packing.FolderTooLarge as exc:
                 return Watched(None, -1, {}, error={"ename": "PrototypeTooLarge", "evalue": (
                     f"the prototype's folder cannot be sent to a Ray worker: {exc}. Keep large data files out of the "
