@@ -262,8 +262,10 @@ def test_the_node_sweep_kills_process_groups_of_a_dead_task_worker(tmp_path):
     alive_task = subprocess.Popen(["sleep", "300"])
     kept = subprocess.Popen(["sleep", "300"], start_new_session=True)  # the child of a task that still runs
     try:
+        left = tmp_path / "run-00001-dead"  # the dead run's temporary folder
+        (left / "run").mkdir(parents=True)
         write_json_atomic(tmp_path / "pids" / "1-1.json", {
-            "task": task_identity, "groups": [orphan.pid],
+            "task": task_identity, "groups": [orphan.pid], "dir": str(left),
             "identities": {str(orphan.pid): procs.process_identity(orphan.pid)}})
         write_json_atomic(tmp_path / "pids" / "2-2.json", {
             "task": procs.process_identity(alive_task.pid), "groups": [kept.pid],
@@ -271,6 +273,7 @@ def test_the_node_sweep_kills_process_groups_of_a_dead_task_worker(tmp_path):
         assert sweep(tmp_path) == [orphan.pid]
         assert orphan.wait(timeout=5) is not None and kept.poll() is None
         assert [p.name for p in (tmp_path / "pids").iterdir()] == ["2-2.json"]
+        assert not left.exists()
     finally:
         for p in (orphan, alive_task, kept):
             p.kill()

@@ -65,7 +65,8 @@ def cluster():
 def _node_b_id(cluster) -> str:
     code = (f"import json, ray; ray.init(address={cluster['address']!r}, log_to_driver=False); "
             "print(json.dumps([n['NodeID'] for n in ray.nodes() if n['Alive'] and n['Resources'].get('node_b')]))")
-    out = subprocess.run([sys.executable, "-c", code], env=cluster["env"], capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run([sys.executable, "-c", code], env=cluster["env"], capture_output=True, text=True, timeout=60,
+                         check=False)
     ids = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(ids) == 1, out.stderr[-2000:]
     return ids[0]
@@ -89,7 +90,8 @@ def test_a_run_scheduled_on_the_other_node_comes_back_complete(cluster, data_dir
     record = Store(settings.db_path).get_run(out["run_id"])
     assert record.progress.executor == "ray" and record.progress.node_id == node_b  # it ran on node_b
     run_dir = Path(record.run_dir)
-    assert {"output.ipynb", "metrics.json", "output.log", "child.log", "result.json"} <= {p.name for p in run_dir.iterdir()}
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"output.ipynb", "metrics.json", "output.log", "child.log", "result.json"} <= names
     assert str(data_dir) in out["output_notebook"] and Path(out["output_notebook"]).is_file()
 
 
@@ -134,7 +136,8 @@ def test_app_killed_while_a_ray_run_is_in_flight_leaves_nothing_and_the_run_is_i
     app = ("import os, time\nfrom mlr.config import Settings\nfrom mlr.store import Store\n"
            "from mlr.execution.runner import NotebookRunner\nimport ray\n"
            f"ray.init(num_cpus=1, include_dashboard=False, object_store_memory=80_000_000, _temp_dir={str(temp)!r},"
-           f" namespace='mlr', log_to_driver=False, job_config=ray.job_config.JobConfig(code_search_path=[{str(REPO_ROOT)!r}]))\n"
+           " namespace='mlr', log_to_driver=False,"
+           f" job_config=ray.job_config.JobConfig(code_search_path=[{str(REPO_ROOT)!r}]))\n"
            "s = Settings.from_env()\nr = NotebookRunner(s, Store(s.db_path)).start()\n"
            f"r.submit({str(probe)!r}, {{'mode': 'spawn'}})\ntime.sleep(600)\n")
     proc = subprocess.Popen([sys.executable, "-c", app], cwd=REPO_ROOT, env={**os.environ, "MLR_EXECUTOR": "ray"})

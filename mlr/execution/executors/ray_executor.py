@@ -45,8 +45,8 @@ MIB = 1024 * 1024
 RETRY_S = 15.0  # how often an unreachable cluster is tried again
 RESOURCES_EVERY_S = 5.0  # how long the cluster's resources are cached for slot counting
 FORCE_AFTER_S = GRACE_S + 20.0  # after asking a task to stop: force-cancel it when it has not ended
-TIMEOUT_MARGIN_S = GRACE_S + 30.0
-UNSTARTED_S = 3.0  # a cancelled task that has sent no event yet (waiting for a node) is force-cancelled after this  # the task enforces the whole-run timeout; this is the driver's backstop
+TIMEOUT_MARGIN_S = GRACE_S + 30.0  # the task enforces the whole-run timeout; this is the driver's backstop
+UNSTARTED_S = 3.0  # a cancelled task that has sent no event yet (waiting for a node) is force-cancelled after this
 
 _lock = threading.RLock()
 _state: dict = {"problem": None, "last_try": 0.0, "control": None, "resources": None, "resources_at": 0.0,

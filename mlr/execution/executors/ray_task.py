@@ -67,13 +67,14 @@ def node_ip() -> str:
 
 
 # -- the per-node sweep -------------------------------------------------------------------------------------
-def _write_pidfile(path: Path, task_identity: str, watch: ChildWatch) -> None:
+def _write_pidfile(path: Path, task_identity: str, watch: ChildWatch | None, temp: Path) -> None:
     identities = {}
-    for pid in watch.seen:
+    for pid in (watch.seen if watch is not None else ()):
         identity = _identity_or_none(pid)
         if identity:
             identities[str(pid)] = identity
-    write_json_atomic(path, {"task": task_identity, "groups": sorted(watch.groups), "identities": identities})
+    write_json_atomic(path, {"task": task_identity, "groups": sorted(watch.groups) if watch is not None else [],
+                             "identities": identities, "dir": str(temp)})
 
 
 def _identity_or_none(pid: int) -> str | None:
@@ -103,6 +104,8 @@ def sweep(base: Path | None = None) -> list[int]:
         for pid in alive:  # by pid too: one that left its group (a new session) still goes
             procs.kill_tree(pid, wait_s=1.0)
         killed.extend(alive)
+        if info.get("dir") and Path(info["dir"]).parent == base:  # the dead run's temporary folder
+            shutil.rmtree(info["dir"], ignore_errors=True)
         pidfile.unlink(missing_ok=True)
         if alive:
             log.warning("swept processes %s of a run whose Ray worker died", alive)
@@ -135,25 +138,27 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
     temp = Path(tempfile.mkdtemp(prefix=f"run-{run_id:05d}-", dir=node_base()))
     run_dir = launch.run_dir if payload["shared_run_dir"] else temp / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
-    if bundle is not None:
-        packing.unpack(bundle, temp / "prototype")
-        notebook = temp / "prototype" / launch.notebook.name
-    else:
-        notebook = launch.notebook  # on the shared filesystem
-    spec = {**launch.spec, "notebook": str(notebook), "output": str(run_dir / "output.ipynb"),
-            "parent_pid": os.getpid()}
-    spec_path = run_dir / "spec.json"
-    write_json_atomic(spec_path, spec)
-    network = isolation.state(launch.kernel_network, launch.online_sources)
-    env = child_env(launch, run_dir, notebook.parent, network.isolated)  # this node's environment, allow-listed
-    started = time.monotonic()
-    proc = start_child(spec_path, run_dir, env, network.isolated)
-    watch = ChildWatch(proc)
-    pidfile = node_base() / "pids" / f"{run_id}-{proc.pid}.json"
-    extra = {**launch.extra, "net_isolated": network.isolated, "node": node_ip(), "node_id": node_id(),
-             "worker_dir": str(run_dir)}
-    stop_reason, stop_at, last_yield, last_control, progress = None, 0.0, 0.0, 0.0, {}
+    pidfile = node_base() / "pids" / f"{run_id}-{temp.name}.json"
+    _write_pidfile(pidfile, task_identity, None, temp)  # a sweep removes the folder if this worker dies
+    proc: subprocess.Popen | None = None
     try:
+        if bundle is not None:
+            packing.unpack(bundle, temp / "prototype")
+            notebook = temp / "prototype" / launch.notebook.name
+        else:
+            notebook = launch.notebook  # on the shared filesystem
+        spec = {**launch.spec, "notebook": str(notebook), "output": str(run_dir / "output.ipynb"),
+                "parent_pid": os.getpid()}
+        spec_path = run_dir / "spec.json"
+        write_json_atomic(spec_path, spec)
+        network = isolation.state(launch.kernel_network, launch.online_sources)
+        env = child_env(launch, run_dir, notebook.parent, network.isolated)  # this node's, allow-listed
+        started = time.monotonic()
+        proc = start_child(spec_path, run_dir, env, network.isolated)
+        watch = ChildWatch(proc)
+        extra = {**launch.extra, "net_isolated": network.isolated, "node": node_ip(), "node_id": node_id(),
+                 "worker_dir": str(run_dir)}
+        stop_reason, stop_at, last_yield, last_control, progress = None, 0.0, 0.0, 0.0, {}
         while True:
             try:
                 returncode = proc.wait(timeout=TICK_S)
@@ -174,7 +179,7 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
             elif now - stop_at > GRACE_S:
                 watch.kill()
             if watch.scan(now):
-                _write_pidfile(pidfile, task_identity, watch)
+                _write_pidfile(pidfile, task_identity, watch, temp)
             if now - last_yield >= PROGRESS_EVERY_S:
                 last_yield = now
                 progress = progress_snapshot(run_dir, proc.pid, now - started, extra)
@@ -182,7 +187,6 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
         leftovers = watch.kill()
         if leftovers:
             log.error("run %s: processes %s survived SIGKILL", run_id, leftovers)
-        pidfile.unlink(missing_ok=True)
         # The last live snapshot (as the local executor keeps it): the processes it counted are gone by now.
         progress = progress or progress_snapshot(run_dir, proc.pid, time.monotonic() - started, extra)
         files, note = None, ""
@@ -195,7 +199,7 @@ def run_notebook(payload: dict, bundle: bytes | None, control):
         yield {"type": "done", "returncode": returncode, "stop_reason": stop_reason, "progress": progress,
                "files": files, "note": note}
     finally:
-        if proc.poll() is None:  # the generator was closed early (the driver went away): nothing may survive
+        if proc is not None and proc.poll() is None:  # the generator was closed early: nothing may survive
             watch.scan(float("inf"))
             watch.kill()
         pidfile.unlink(missing_ok=True)
