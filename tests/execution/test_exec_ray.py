@@ -316,3 +316,21 @@ def test_packing_a_prototype_folder_leaves_out_the_apps_workspace_and_hidden_too
     assert (tmp_path / "out" / "data" / "train.csv").read_text() == "x,y\n1,2\n"
     with pytest.raises(packing.FolderTooLarge, match="MLR_RAY_MAX_SHIP_MB"):
         packing.pack(proto, 500)  # the workspace counted now: over the limit
+
+
+@pytest.mark.parametrize("resources,gpus_setting,custom,expected_gpus,expected_slots", [
+    ({"CPU": 16.0, "GPU": 2.0}, None, "", 1.0, 2),  # a GPU node: one GPU per run by default
+    ({"CPU": 2.0}, None, "", 0.0, 2),  # no GPU: CPU slots
+    ({"CPU": 16.0, "GPU": 2.0}, 0.5, "", 0.5, 4),  # half a GPU per run
+    ({"CPU": 16.0, "GPU": 2.0, "node_b": 1.0}, None, '{"node_b": 1}', 1.0, 1),  # a custom resource limits too
+])
+def test_run_slots_follow_the_cluster_resources(ray_settings, store, monkeypatch, resources, gpus_setting, custom,
+                                                expected_gpus, expected_slots):
+    from mlr.execution.executors import ray_executor
+
+    monkeypatch.setattr(ray_executor, "connect", lambda config: None)
+    monkeypatch.setattr(ray_executor, "_resources", lambda refresh=False: dict(resources))
+    runner = NotebookRunner(ray_settings.model_copy(update={"ray_gpus_per_run": gpus_setting,
+                                                            "ray_resources": custom}), store)
+    assert runner.executor.gpus_per_run() == expected_gpus
+    assert runner.executor.slots() == expected_slots
