@@ -34,12 +34,38 @@ def _ray(*args, env):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
+def _holds_file_under(pid: int, folder: str) -> bool:
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(folder):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _cluster_processes(temp: Path) -> list[psutil.Process]:
+    """Every process of a Ray started under ``temp``: by its command line, or (Ray's agents rename themselves
+    `ray::DashboardAgent`…) by the log files it holds open there."""
     out = []
     for proc in psutil.process_iter(["cmdline"]):
-        if str(temp) in " ".join(proc.info["cmdline"] or []):
+        if str(temp) in " ".join(proc.info["cmdline"] or []) or _holds_file_under(proc.pid, str(temp)):
             out.append(proc)
     return out
+
+
+def _kill_cluster(temp: Path) -> None:
+    for _ in range(2):  # a second pass: whatever a dying daemon started meanwhile
+        for proc in _cluster_processes(temp):
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +80,7 @@ def cluster():
         _ray("start", f"--address=127.0.0.1:{port}", '--resources={"node_b": 1}', *common, env=env)
         yield {"address": f"127.0.0.1:{port}", "temp": temp, "env": env}
     finally:  # only what this fixture started (never `ray stop`: it would stop every Ray on the machine)
-        for proc in _cluster_processes(temp):
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
+        _kill_cluster(temp)
         shutil.rmtree(temp, ignore_errors=True)
 
 
@@ -158,9 +180,5 @@ def test_app_killed_while_a_ray_run_is_in_flight_leaves_nothing_and_the_run_is_i
         assert rec.status == "interrupted" and rec.error.ename == "Interrupted"
         assert [r.status for r in store.list_runs()] == ["interrupted"]  # nothing double-counted or re-run
     finally:
-        for leftover in _cluster_processes(temp):  # Ray's own daemons of the dead app, if any outlived it
-            try:
-                leftover.kill()
-            except psutil.Error:
-                pass
+        _kill_cluster(temp)  # Ray's own daemons of the dead app, if any outlived it
         shutil.rmtree(temp, ignore_errors=True)
