@@ -148,6 +148,17 @@ class Settings(BaseModel):
             raise ValueError(f"MLR_LLM_BACKEND={settings.llm_backend!r}: expected auto, ollama or embedded")
         if settings.executor not in {"local", "ray"}:
             raise ValueError(f"MLR_EXECUTOR={settings.executor!r}: expected local or ray")
+        if settings.ray_resources.strip():
+            import json
+
+            try:
+                resources = json.loads(settings.ray_resources)
+            except ValueError:
+                resources = None
+            if not isinstance(resources, dict) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in resources.values()):
+                raise ValueError(f"MLR_RAY_RESOURCES={settings.ray_resources!r}: expected a JSON object of resource "
+                                 'names to amounts, e.g. {"a100": 1}')
         if settings.idea_mode not in {"free", "grounded", "auto"}:
             raise ValueError(f"MLR_IDEA_MODE={settings.idea_mode!r}: expected free, grounded or auto")
         return settings

@@ -3,6 +3,7 @@ local executor, cancel and a killed worker with nothing left on the worker, slot
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -334,3 +335,16 @@ def test_run_slots_follow_the_cluster_resources(ray_settings, store, monkeypatch
                                                             "ray_resources": custom}), store)
     assert runner.executor.gpus_per_run() == expected_gpus
     assert runner.executor.slots() == expected_slots
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"MLR_EXECUTOR": "slurm"}, "MLR_EXECUTOR='slurm': expected local or ray"),
+    ({"MLR_RAY_RESOURCES": "a100"}, "MLR_RAY_RESOURCES='a100': expected a JSON object"),
+    ({"MLR_RAY_RESOURCES": '{"a100": "one"}'}, "expected a JSON object of resource names to amounts"),
+])
+def test_bad_executor_settings_are_refused_with_the_variable_named(env, message):
+    from mlr.config import Settings
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings.from_env(env)
+    assert Settings.from_env({"MLR_EXECUTOR": "ray", "MLR_RAY_RESOURCES": '{"node_b": 1}'}).executor == "ray"
