@@ -348,3 +348,30 @@ def test_bad_executor_settings_are_refused_with_the_variable_named(env, message)
     with pytest.raises(ValueError, match=re.escape(message)):
         Settings.from_env(env)
     assert Settings.from_env({"MLR_EXECUTOR": "ray", "MLR_RAY_RESOURCES": '{"node_b": 1}'}).executor == "ray"
+
+
+def test_a_prototype_reads_its_data_file_on_the_worker_with_an_allow_listed_environment(ray_runner, tmp_path):
+    """The prototype's folder travels with the run: the notebook reads the CSV beside it through MLR_NOTEBOOK_DIR on
+    the worker; the kernel sees the run's variables but none of Ray's (RAY_*: node ids, addresses, tokens)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    proto = tmp_path / "proto"
+    proto.mkdir()
+    (proto / "points.csv").write_text("x\n1\n2\n3\n")
+    params = new_code_cell("scale = 2")
+    params.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[params, new_code_cell(
+        "import json, os\n"
+        "rows = open(os.path.join(os.environ['MLR_NOTEBOOK_DIR'], 'points.csv')).read().split()[1:]\n"
+        "json.dump({'total': scale * sum(int(r) for r in rows), 'env': sorted(os.environ),\n"
+        "           'notebook_dir': os.environ['MLR_NOTEBOOK_DIR'], 'cwd': os.getcwd()}, open('metrics.json', 'w'))")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(nb, str(proto / "prototype.ipynb"))
+    out = ray_runner.run(str(proto / "prototype.ipynb"), {"scale": 10})
+    assert out.status == "succeeded", out.error
+    m = out.metrics
+    assert m["total"] == 60
+    assert m["notebook_dir"] != str(proto) and m["notebook_dir"].startswith("/")  # an unpacked copy on the worker
+    assert "MLR_RUN_ID" in m["env"] and "MLR_RUN_DIR" in m["env"]
+    assert not [k for k in m["env"] if k.startswith("RAY_")], m["env"]
