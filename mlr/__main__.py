@@ -2,4 +2,4 @@ import sys
 
 from mlr.cli import main
 
-sys.exit(main())
+sys.exit(main(exiting=True))

@@ -74,12 +74,28 @@ class Settings(BaseModel):
     run_timeout_s: float = Field(3600.0, description="Whole-run timeout.")
     cell_timeout_s: float = Field(900.0, description="Per-cell timeout.")
     max_parallel_runs: int = Field(1, description="Runs at once, across every process sharing the record. 1 "
-                                   "whatever the GPUs; with several GPUs and a value of 2 or more, each run gets a GPU "
+                                   "whatever the GPUs (with MLR_EXECUTOR=ray and this variable unset: the cluster's run "
+                                   "slots, its CPUs or GPUs divided by what one run asks for); with several GPUs and a value of 2 or more, each run gets a GPU "
                                    "no other run holds (set it to the number of GPUs for one run per GPU).")
     kernel_network: str = Field("auto", description="auto | off | on: the network of notebook runs (auto: none "
                                 "while online sources are off, through a new network namespace on Linux).")
     kernel_env_allow: str = Field("", description="More environment variable names a notebook kernel may see "
                                   "(comma-separated); the app's other variables (tokens, keys) never reach it.")
+    executor: str = Field("local", description="local | ray: where notebook runs execute (local: a child process "
+                          "of the app per run; ray: a Ray task on whichever node has the resources).")
+    ray_address: str = Field("", description="Ray cluster to join: empty starts a local Ray instance with the first "
+                             "run (no dashboard); `auto` or `ray://host:10001` joins an existing cluster.")
+    ray_gpus_per_run: float | None = Field(None, description="GPUs one Ray run asks for (empty: 1 when the cluster "
+                                           "has GPUs, else 0).")
+    ray_cpus_per_run: float = Field(1.0, description="CPUs one Ray run asks for.")
+    ray_resources: str = Field("", description='More Ray resources one run asks for, as JSON, e.g. {"a100": 1}.')
+    ray_shared_dir: str = Field("", description="A folder mounted at the same path on every Ray node: a prototype "
+                                "folder or run folder under it is read and written in place instead of travelling "
+                                "through the object store.")
+    ray_max_ship_mb: float = Field(64.0, description="Largest prototype folder (and run folder coming back) sent "
+                                   "through Ray's object store; above it a run fails with a message saying what to do.")
+    ray_num_cpus: int = Field(0, description="CPUs of the local Ray instance (0: all cores).")
+    ray_object_store_mb: int = Field(200, description="Object store memory of the local Ray instance.")
     unload_llm_before_run: bool = Field(True, description="Ask Ollama to unload the chat model before a GPU run.")
     success_bar: float = Field(0.10, description="Relative improvement a variant must reach (paper: 10 %).")
     debug_attempts: int = Field(3, description="Debug attempts before the loop stops.")
@@ -130,6 +146,19 @@ class Settings(BaseModel):
         settings = cls(**values)
         if settings.llm_backend not in {"auto", "ollama", "embedded"}:
             raise ValueError(f"MLR_LLM_BACKEND={settings.llm_backend!r}: expected auto, ollama or embedded")
+        if settings.executor not in {"local", "ray"}:
+            raise ValueError(f"MLR_EXECUTOR={settings.executor!r}: expected local or ray")
+        if settings.ray_resources.strip():
+            import json
+
+            try:
+                resources = json.loads(settings.ray_resources)
+            except ValueError:
+                resources = None
+            if not isinstance(resources, dict) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in resources.values()):
+                raise ValueError(f"MLR_RAY_RESOURCES={settings.ray_resources!r}: expected a JSON object of resource "
+                                 'names to amounts, e.g. {"a100": 1}')
         if settings.idea_mode not in {"free", "grounded", "auto"}:
             raise ValueError(f"MLR_IDEA_MODE={settings.idea_mode!r}: expected free, grounded or auto")
         return settings

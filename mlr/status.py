@@ -13,6 +13,7 @@ import psutil
 from mlr import system
 from mlr.config import Settings
 from mlr.execution import isolation, kernels
+from mlr.execution.executors import executor_status
 from mlr.llm.errors import LLMError
 from mlr.llm.select import select_llm
 
@@ -72,7 +73,8 @@ def prompt_route(backend: str, ollama_host: str) -> dict:
     return {"local": False, "where": f"Ollama at {ollama_host}, another machine"}
 
 
-def collect_status(settings: Settings, *, check: bool = False) -> dict:
+def collect_status(settings: Settings, *, check: bool = False, executor=None) -> dict:
+    """``executor``: the runner's (the app passes its own, so a connected Ray cluster is described live)."""
     try:
         selection = select_llm(settings)
         llm_info = {
@@ -107,4 +109,5 @@ def collect_status(settings: Settings, *, check: bool = False) -> dict:
         "notebook_environment": "allow-listed: no tokens or keys of the app's environment reach a notebook",
         "kernels": [k.model_dump() for k in kernels.installed()],
         "default_kernel": settings.kernel_name,
+        "executor": executor_status(settings, executor),
     }

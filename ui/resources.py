@@ -49,7 +49,8 @@ def reselect_llm() -> None:
 @st.cache_data(ttl=15, show_spinner=False)
 def status_snapshot() -> dict:
     # Probing Ollama and NVML costs milliseconds to seconds: cache for a few seconds, not per rerun.
-    return collect_status(settings())
+    ws = workspace()  # the app's runner holds the Ray connection: describe the cluster it uses
+    return collect_status(settings(), executor=ws.runner.executor if ws.is_built("runner") else None)
 
 
 def library():

@@ -53,6 +53,14 @@ def render() -> None:
         net = status["notebook_network"]
         st.markdown("**Notebook runs** · " + ("no network (isolated)" if net["isolated"] else "with network")
                     + " · allow-listed environment", help=net["reason"])
+        ex = status.get("executor") or {"kind": "local"}
+        if ex["kind"] == "ray":
+            if ex.get("problem"):
+                st.error(f"**Ray cluster** · {ex['problem']}")
+            else:
+                slots = f" · {ex['slots']} run slots" if ex.get("slots") is not None else ""
+                st.markdown(f"**Ray cluster** · `{ex['address']}` · {ex['nodes']} node(s) · "
+                            f"{ex['gpus_free']:g} GPU(s) free{slots}", help=ex.get("note"))
         local = route["local"] and emb["local"]  # embeddings through Ollama send passages to its host
         st.caption("Online sources: " + ("on" if status["online_sources"] else "off (nothing leaves this machine)"
                                          if local else f"off, but passages and prompts go to Ollama at "

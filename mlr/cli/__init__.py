@@ -12,7 +12,7 @@ import importlib
 import logging
 import sys
 
-from mlr.cli.output import fail
+from mlr.cli.output import fail, json_stdout
 from mlr.config import Settings
 from mlr.workspace import Workspace
 
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, exiting: bool = False) -> int:
+    """``exiting``: the process ends after this command (``python -m mlr``)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -37,4 +38,5 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
     except ValueError as exc:
         return fail(str(exc), 2)
-    return int(args.func(args, Workspace.open(settings)) or 0)
+    with json_stdout(bool(getattr(args, "json", False)), exiting=exiting):
+        return int(args.func(args, Workspace.open(settings)) or 0)

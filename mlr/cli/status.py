@@ -34,6 +34,7 @@ def run(args, ws) -> int:
             f"Data dir   {status['data_dir']}",
             "Kernels    " + (", ".join(f"{k['name']} ({k['display_name']})" + (" [default]" if k["name"] ==
                                        status["default_kernel"] else "") for k in status["kernels"]) or "none"),
+            _executor_line(status["executor"]),
         ]
         if "check" in llm:
             c = llm["check"]
@@ -42,3 +43,12 @@ def run(args, ws) -> int:
     if args.check and not status["llm"]["check"]["ok"]:
         return 1
     return 0
+
+
+def _executor_line(ex: dict) -> str:
+    if ex["kind"] == "local":
+        return "Runs       local child processes"
+    if ex.get("problem"):
+        return f"Runs       Ray at {ex['address']}: {ex['problem']}"
+    return (f"Runs       Ray at {ex['address']}: {ex['nodes']} node(s), {ex['gpus_free']:g} GPU(s) free"
+            + (f", {ex['slots']} run slots" if ex.get("slots") is not None else f" ({ex.get('note', '')})"))

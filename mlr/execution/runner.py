@@ -22,6 +22,7 @@ from typing import Any
 from mlr.config import Settings
 from mlr.execution import procs
 from mlr.execution.errors import NotebookContractError, UnknownRunError
+from mlr.execution.executors import Executor, build_executor
 from mlr.execution.job import RunJob
 from mlr.execution.runner_config import RunnerConfig
 from mlr.protocols import RunError, RunOutcome
@@ -53,11 +54,14 @@ class NotebookRunner:
     queued runs to the app.
     """
 
-    def __init__(self, config: RunnerConfig | Settings, store: Store, *, adopt_queue: bool = True):
-        """``config``: a :class:`RunnerConfig` (the settings it reads); full ``Settings`` are narrowed to one."""
+    def __init__(self, config: RunnerConfig | Settings, store: Store, *, adopt_queue: bool = True,
+                 executor: Executor | None = None):
+        """``config``: a :class:`RunnerConfig` (the settings it reads); full ``Settings`` are narrowed to one.
+        ``executor``: where runs execute; by default the one ``config.executor`` names (local or ray)."""
         if isinstance(config, Settings):
             config = RunnerConfig.from_settings(config)
         self.settings, self.store, self.adopt_queue = config, store, adopt_queue
+        self.executor = executor or build_executor(config)
         self.identity = procs.process_identity()
         self._lock = threading.Lock()
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -201,7 +205,15 @@ class NotebookRunner:
     def _claim(self) -> Run | None:
         with self._lock:
             only = None if self.adopt_queue else tuple(i for i in self._own if i not in self._jobs)
-        return self.store.claim_next_run(max(1, self.settings.max_parallel_runs), owner=self.identity, only_ids=only)
+        if only == ():
+            return None
+        queued = [r.id for r in self.store.list_runs(status=("queued",), limit=100000)]
+        if not any(only is None or i in only for i in queued):
+            return None  # nothing to run: a Ray executor is not even connected yet
+        slots = self.executor.slots()  # the cluster's run slots for Ray (capped by MLR_MAX_PARALLEL_RUNS)
+        if slots < 1:
+            return None  # the executor cannot take runs now (its problem() says why): they wait in the queue
+        return self.store.claim_next_run(slots, owner=self.identity, only_ids=only)
 
     def _launch(self, run: Run) -> None:
         run_id = run.id
@@ -216,7 +228,7 @@ class NotebookRunner:
     def _execute(self, run: Run, cancel: threading.Event) -> None:
         run_id = run.id
         try:
-            RunJob(self.settings, self.store, run, cancel).execute()
+            RunJob(self.settings, self.store, run, cancel, self.executor).execute()
         except Exception as exc:  # boundary: the run must end in the record whatever happened here
             log.exception("run %s: the runner failed", run_id)
             self.store.finish_run(run_id, "failed", error=RunErrorData(

@@ -166,6 +166,9 @@ class ExperimentLoop:
         exp = next((e for e in history if e.status in ("pending", "running")), None)  # approved, or interrupted
         if exp is None:
             kind = choose_kind(history, loop.config, model_available=self.sources.has_model)
+            if kind == "parameters" and self._slots() > 1:
+                self._screen_batch(loop, best, baseline)
+                return
             exp = self.sources.make(kind, loop, best, history)
             if exp is None:
                 exp = self._ask_approval(loop.id)
@@ -178,6 +181,38 @@ class ExperimentLoop:
                 return  # the source recorded why (refused, awaiting approval, no candidate)
         self.store.update_experiment(exp.id, status="running")
         self._evaluate(loop, exp, best, baseline)
+
+    def _slots(self) -> int:
+        """Runs the runner's executor executes at once (1 for the local default; a Ray cluster's run slots)."""
+        executor = getattr(self.runner, "executor", None)
+        try:
+            return int(executor.slots()) if executor is not None else 1
+        except Exception:  # boundary: a cluster that stopped answering: one candidate at a time
+            log.warning("the executor's slots could not be read; screening one candidate at a time", exc_info=True)
+            return 1
+
+    def _screen_batch(self, loop: Loop, best: LoopExperiment, baseline: LoopExperiment) -> None:
+        """With several run slots: ask Optuna for up to that many parameter candidates, screen them together on
+        the first seed (their runs submitted before any is awaited), then judge each in turn as one step would."""
+        room = loop.config.budget_runs - loop.runs_used
+        batch: list[LoopExperiment] = []
+        for _ in range(max(1, min(self._slots(), room))):
+            try:
+                batch.append(self.sources.parameters(loop, best))
+            except candidates.NothingToTry:
+                if not batch:
+                    raise
+                break
+        for exp in batch:
+            self.store.update_experiment(exp.id, status="running")
+        first = self.seeds(loop)[:1]
+        results = self.measurer.measure_many(loop, [(self.store.get_experiment(e.id), first) for e in batch])
+        for exp, result in zip(batch, results):
+            self.measurer.record(exp.id, result)
+        for exp in batch:  # each is judged against the best so far, which an earlier one of the batch may be
+            current = self.store.get_loop(loop.id)
+            self._evaluate(current, self.store.get_experiment(exp.id), self.store.get_experiment(current.best_id),
+                           baseline)
 
     def _ask_approval(self, loop_id: int) -> LoopExperiment | None:
         """When the step just recorded a code candidate awaiting approval, ask ``approve`` (if any)."""

@@ -57,10 +57,23 @@ class Measurer:
 
     def measure(self, loop: Loop, exp: LoopExperiment, seeds: list[int | None]) -> list[SeedResult]:
         """Run ``exp`` on each seed not measured yet (``None``: the notebook has no seed parameter)."""
+        return self.measure_many(loop, [(exp, seeds)])[0]
+
+    def measure_many(self, loop: Loop, work: list[tuple[LoopExperiment, list[int | None]]]) -> list[list[SeedResult]]:
+        """Submit the runs of several experiments before awaiting any (with several run slots, e.g. a Ray
+        cluster, they execute together); one list of results per experiment, in order."""
+        self.check_control(loop.id)  # once, before any submission: a pause never leaves seeds queued
+        pendings = [self._submit(loop, exp, seeds) for exp, seeds in work]
+        try:
+            return [[self._result(loop, seed, run_id) for seed, run_id in pending] for pending in pendings]
+        except LoopStopped:
+            self.cancel_open([run_id for pending in pendings for _, run_id in pending])
+            raise
+
+    def _submit(self, loop: Loop, exp: LoopExperiment, seeds: list[int | None]) -> list[tuple[int | None, int]]:
         cfg = loop.config
         runs: dict[str, int] = dict(exp.data.get("runs", {}))
         pending: list[tuple[int | None, int]] = []
-        self.check_control(loop.id)  # once, before any submission: a pause never leaves seeds queued
         for seed in seeds:
             key = str(seed)
             run_id = runs.get(key)
@@ -84,11 +97,7 @@ class Measurer:
                                          run_ids=sorted(set(exp.run_ids) | set(runs.values())))
             self._count_run(loop.id)
             pending.append((seed, run_id))
-        try:
-            return [self._result(loop, seed, run_id) for seed, run_id in pending]
-        except LoopStopped:
-            self.cancel_open([run_id for _, run_id in pending])
-            raise
+        return pending
 
     def cancel_open(self, run_ids: list[int]) -> None:
         """Cancel the runs among ``run_ids`` that have not ended (queued or running)."""

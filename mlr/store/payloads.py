@@ -187,6 +187,10 @@ class RunProgress(Lenient):
     gpus: list[GpuData] = Field(default_factory=list)
     gpu_index: int | None = None
     llm_unloaded: bool | None = None
+    executor: str = ""  # local | ray
+    node: str = ""  # the Ray node (its IP) that runs it; empty for a local run
+    node_id: str = ""  # that Ray node's id
+    worker_dir: str = ""  # the run's folder on that node while it runs
 
 
 class ReportData(Lenient):
