@@ -106,7 +106,9 @@ def gather(report, notebook: str | Path, parameters: dict, *, cwd: str | Path,
 
     ``isolated``: start the replay without network, as runs start (``isolation.state``); ``allow``: more
     environment names the kernel may see (``MLR_KERNEL_ENV_ALLOW``)."""
-    if report.cell_index is None or report.status != "failed" or report.ename in SKIP or not report.ename:
+    drift = report.ename == "ImportError" and "cannot import name" in (report.evalue or "")  # an API that moved
+    if report.cell_index is None or report.status != "failed" or (report.ename in SKIP and not drift) \
+            or not report.ename:
         return {}
     deps, stmts = _assignments(notebook, report.cell_index, set(parameters or {}))
     cells, later, param_index = _code_cells(notebook, report.cell_index)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import importlib
 import inspect
 import os
 import re
@@ -79,7 +80,19 @@ def probe(spec, g, edit_search):
             out["attributes"] = {"object": owner, "type": describe(obj), "dir": names[:5000], "close": close}
             facts.append(f"`{owner}` is {describe(obj)}; it has no `{attr}`; close attributes: "
                          + (", ".join(close) or "none") + "; others: " + ", ".join(names[:40]))
+            home = obj.__name__ if inspect.ismodule(obj) else type(obj).__module__
+            _library_fact(home, f"`{owner}.{attr}`", out)
             break
+    elif ename == "ImportError" and (m := re.search(r"cannot import name '(\w+)' from '([\w.]+)'", ev)):
+        name, module = m.group(1), m.group(2)
+        try:
+            names = [n for n in dir(importlib.import_module(module)) if not n.startswith("_")]
+        except Exception:
+            names = []
+        close = difflib.get_close_matches(name, names, 3, 0.6)
+        out["attributes"] = {"object": module, "type": "module", "dir": names[:5000], "close": close}
+        facts.append(f"`{module}` has no `{name}`; close names: " + (", ".join(close) or "none"))
+        _library_fact(module, f"`{module}.{name}`", out)
     elif ename == "KeyError":
         for owner in re.findall(r"([A-Za-z_][\w.]*)\s*\[", line)[:3]:
             try:
@@ -134,6 +147,32 @@ def probe(spec, g, edit_search):
         except Exception as exc:
             out["edit_search_error"] = f"{type(exc).__name__}: {exc}"
     return out
+def library_version(module):
+    """``(distribution, version)`` of the installed package a module belongs to, or None (``__main__``, builtins)."""
+    import importlib.metadata as md
+    import sys
+
+    top = (module or "").split(".")[0]
+    if not top or top in ("builtins", "__main__") or top in sys.stdlib_module_names:
+        return None
+    for dist in md.packages_distributions().get(top) or [top]:
+        try:
+            return dist, md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    version = getattr(sys.modules.get(top), "__version__", None)
+    return (top, str(version)) if version else None
+
+
+def _library_fact(module, what, out):
+    """API drift: name the library version installed in the kernel beside a name it does not have."""
+    found = library_version(module)
+    if found:
+        out["library"] = {"name": found[0], "version": found[1]}
+        out["facts"].append(f"{found[0]} {found[1]} is installed in the kernel; {what} does not exist in this version "
+                            "(removed or renamed: its release notes or the library's own message name the replacement)")
+
+
 def parameter_search(spec, g, values, out):
     # An empty or zero value on the failing line, traced through the notebook's assignments to the parameters
     # it comes from; then, for each such parameter, the nearest value with which the notebook's own statements

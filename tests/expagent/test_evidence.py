@@ -217,3 +217,35 @@ def test_the_failing_line_of_a_chained_pandas_error_is_the_cells_own():
           "-> 4113 indexer = self.columns.get_loc(key)\n")
     report = ErrorReport(cell_index=4, ename="KeyError", evalue="'Target'", traceback=tb, cell_source="")
     assert failing_line(report) == 'y = df["Target"]'
+
+
+def test_api_drift_reaches_the_model_with_the_library_version_installed_in_the_kernel(tmp_path, runner, store, settings):
+    # An old scikit-learn example: `metrics.plot_confusion_matrix` was removed in 1.2. The report names the installed
+    # version; no rule can know the replacement (the error does not say it), so the model does the rest.
+    import sklearn
+
+    (tmp_path / "prototypes").mkdir()
+    nb = notebook(tmp_path / "prototypes",
+                  "from sklearn import metrics\ny_true = [0, 1, 1, 0]\ny_pred = [0, 1, 0, 0]",
+                  "metrics.plot_confusion_matrix(y_true, y_pred)\naccuracy = metrics.accuracy_score(y_true, y_pred)",
+                  "import json\njson.dump({'accuracy': accuracy}, open('metrics.json', 'w'))")
+    fixed = ("metrics.ConfusionMatrixDisplay.from_predictions(y_true, y_pred)\n"
+             "accuracy = metrics.accuracy_score(y_true, y_pred)")
+    llm = ScriptedLLM([{"cell_index": 2, "new_source": fixed, "explanation": "the current API"}])
+    result = Debugger(llm, NotebookWorkbench(runner), store, settings).run_loop(nb, {}, autopilot=True)
+    assert llm.prompts, [(a["source"], a["explanation"]) for a in result.attempts]
+    prompt = llm.prompts[0][-1]["content"]
+    assert f"scikit-learn {sklearn.__version__} is installed in the kernel" in prompt
+    assert result.fixed and result.metrics["accuracy"] == 0.75
+    root = store.get_attempt(result.root_id)
+    assert root.data.report.evidence["library"] == {"name": "scikit-learn", "version": sklearn.__version__}
+
+
+def test_an_import_of_a_name_a_library_no_longer_has_gets_evidence(tmp_path):
+    import sklearn
+
+    nb = notebook(tmp_path, "from sklearn.metrics import plot_confusion_matrix")
+    _, ev = look(tmp_path, nb, "ImportError",
+                 "cannot import name 'plot_confusion_matrix' from 'sklearn.metrics' (/x/sklearn/metrics/__init__.py)", 1)
+    assert ev["library"] == {"name": "scikit-learn", "version": sklearn.__version__}
+    assert "confusion_matrix" in ev["attributes"]["dir"]

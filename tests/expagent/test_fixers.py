@@ -280,3 +280,10 @@ def test_an_index_one_past_the_end_of_a_frame_and_a_reader_without_encoding():
     src = "df = pd.read_csv('legacy.csv')"
     assert run_fixers(report("UnicodeDecodeError", msg, src), ctx()).new_source == \
         "df = pd.read_csv('legacy.csv', encoding='latin-1')"
+
+
+def test_a_did_you_mean_is_a_typo_not_another_word():
+    from mlr.execution.fixers.base import typo_like
+
+    assert typo_like("most_comon", "most_common") and typo_like("lenght", "length") and typo_like("trapz", "trapezoid")
+    assert not typo_like("plot_confusion_matrix", "pair_confusion_matrix")  # removed API vs another metric

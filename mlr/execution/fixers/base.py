@@ -136,6 +136,18 @@ def closest(name: str, candidates, *, preferred: set[str] = frozenset()) -> str 
     return best[-1] if best else None
 
 
+def typo_like(wrong: str, meant: str) -> bool:
+    """Whether ``meant`` could be what a typo of ``wrong`` was: every snake_case word that differs must still share
+    most of its letters (``most_comon`` → ``most_common``), not be another word (``plot_confusion_matrix`` is not a
+    typo of ``pair_confusion_matrix``: the first was removed from scikit-learn; the second is another metric)."""
+    from difflib import SequenceMatcher
+
+    a, b = wrong.lower().split("_"), meant.lower().split("_")
+    if len(a) != len(b):
+        return True  # a word added, dropped or joined: the length bound of `closest` decides
+    return all(x == y or SequenceMatcher(None, x, y).ratio() >= 0.5 for x, y in zip(a, b, strict=True))
+
+
 def suggestion_in(report: ErrorReport) -> str | None:
     """Python's own "Did you mean" suggestion, when the kernel printed one."""
     for text in (report.evalue, report.traceback[-2000:]):

@@ -13,7 +13,7 @@ import re
 
 from mlr.execution.fixers import introspect
 from mlr.execution.fixers.base import (ErrorReport, Fix, FixContext, closest, distance, names_in, replace_name,
-                                       suggestion_in)
+                                       suggestion_in, typo_like)
 
 _NAME = re.compile(r"name '(\w+)' is not defined")
 _MODULE_ATTR = re.compile(r"module '([\w.]+)' has no attribute '(\w+)'")
@@ -49,7 +49,7 @@ def _name_error(report: ErrorReport, ctx: FixContext, name: str) -> Fix | None:
         # The live kernel's namespace (evidence) first: names that really exist at the failure.
         own = (names_in(ctx.notebook_code) | set(report.evidence.get("names", []))) - {name}
         suggested = closest(name, own | set(dir(builtins)) | set(report.parameters), preferred=own)
-    if not suggested or not suggested.isidentifier():
+    if not suggested or not suggested.isidentifier() or not typo_like(name, suggested):
         return None
     return _patch(report, replace_name(report.cell_source, name, suggested),
                   f"NameError: `{name}` is not defined. Did you mean `{suggested}`?")
@@ -118,14 +118,14 @@ def fix(report: ErrorReport, ctx: FixContext) -> Fix | None:
         suggested, why = suggestion_in(report), ""
         if not suggested:
             suggested, why = attribute_candidate(attr, names - {attr}, report.evalue)
-        if not suggested:
+        if not suggested or not (why or typo_like(attr, suggested)):  # a named or renamed API, or a typo
             return None
         return _patch(report, replace_name(report.cell_source, attr, suggested, attribute_only=True),
                       f"AttributeError: no attribute `{attr}`. " + (why or f"Did you mean `{suggested}`?"))
     if report.ename == "ImportError" and (m := _IMPORT.search(report.evalue)):
         name, module = m.group(1), m.group(2)
         suggested = suggestion_in(report) or closest(name, introspect.module_names(module))
-        if not suggested:
+        if not suggested or not typo_like(name, suggested):
             return None
         return _patch(report, replace_name(report.cell_source, name, suggested),
                       f"ImportError: `{module}` has no `{name}`. Did you mean `{suggested}`?")
