@@ -107,7 +107,8 @@ def test_a_run_scheduled_on_the_other_node_comes_back_complete(cluster, data_dir
     stdout, stderr = proc.communicate(timeout=240)
     assert proc.returncode == 0, stderr[-3000:]
     out = json.loads(stdout)
-    assert set(out) == {"run_id", "status", "metrics", "error", "output_notebook", "seconds"}
+    assert set(out) == {"run_id", "status", "metrics", "metrics_found", "kernel", "notebook", "error", "output_notebook",
+                        "seconds"}  # the shape `mlr run --json` has with the local executor
     assert out["status"] == "succeeded" and out["metrics"]["accuracy"] == 0.7 and out["metrics"]["layers"] == [3]
     record = Store(settings.db_path).get_run(out["run_id"])
     assert record.progress.executor == "ray" and record.progress.node_id == node_b  # it ran on node_b
